@@ -1,0 +1,2 @@
+def applicable(net):
+    return False

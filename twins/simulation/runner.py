@@ -1,0 +1,92 @@
+"""Entry points: one replication, combining replications, and a whole run with progress and cancel."""
+from __future__ import annotations
+
+import math
+
+from . import fastpath
+from .engine import run_general
+from .model import Model, ModelError
+from .network import Network
+from .stats import combine_reps, playback_times, summarise
+
+ENGINES = ("auto", "fastpath", "general")
+
+
+class Cancelled(Exception):
+    """`should_cancel()` said stop; no results."""
+
+
+def _check_params(horizon_s, warmup_s, replications=1, seed=0):
+    for name, v in (("horizon_s", horizon_s), ("warmup_s", warmup_s)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise ModelError(f"{name} must be a finite number >= 0")
+    if horizon_s <= warmup_s:
+        raise ModelError("horizon_s must be greater than warmup_s")
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ModelError("replications must be an integer >= 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ModelError("seed must be an integer >= 0")
+
+
+def _network(model) -> Network:
+    return model if isinstance(model, Network) else Network(model)
+
+
+def _pick(net: Network, engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}")
+    if engine == "auto":
+        return "fastpath" if fastpath.applicable(net) else "general"
+    if engine == "fastpath" and not fastpath.applicable(net):
+        raise ValueError("the fast path only handles serial lines of single-server machines")
+    return engine
+
+
+def _run_batch(net, kind, *, horizon_s, warmup_s, seed, replications: list) -> list:
+    if kind == "fastpath":
+        raws = fastpath.run_fastpath(net, horizon_s=horizon_s, warmup_s=warmup_s, seed=seed,
+                                     replications=replications, playback_t=playback_times(horizon_s))
+    else:
+        raws = [run_general(net, horizon_s=horizon_s, warmup_s=warmup_s, seed=seed, replication=r,
+                            playback_t=playback_times(horizon_s) if r == 0 else None) for r in replications]
+    out = []
+    for r, raw in zip(replications, raws):
+        if r != 0:
+            raw["playback"] = None
+        out.append(summarise(net, raw, horizon_s=horizon_s, warmup_s=warmup_s, replication=r, engine=kind))
+    return out
+
+
+def run_replication(model: Model, *, horizon_s: float, warmup_s: float, seed: int, replication: int,
+                    engine: str = "auto") -> dict:
+    """One replication with its own random stream (SeedSequence([seed, replication])); JSON-able."""
+    _check_params(horizon_s, warmup_s, 1, seed)
+    net = _network(model)
+    kind = _pick(net, engine)
+    return _run_batch(net, kind, horizon_s=float(horizon_s), warmup_s=float(warmup_s), seed=seed,
+                      replications=[int(replication)])[0]
+
+
+def combine(model: Model, reps: list, *, horizon_s: float, warmup_s: float) -> dict:
+    """CONTRACT §4 `results` from the replications' dicts (any order; replication 0 gives the playback)."""
+    return combine_reps(_network(model), reps, horizon_s=float(horizon_s), warmup_s=float(warmup_s))
+
+
+def simulate(model: Model, *, horizon_s: float, warmup_s: float, replications: int, seed: int,
+             progress=None, should_cancel=None, engine: str = "auto") -> dict:
+    """All replications in this process; the fast path runs them in vectorised batches."""
+    _check_params(horizon_s, warmup_s, replications, seed)
+    net = _network(model)
+    kind = _pick(net, engine)
+    H, w = float(horizon_s), float(warmup_s)
+    batch = fastpath.batch_size(net, H) if kind == "fastpath" else 1
+    reps = []
+    for first in range(0, replications, batch):
+        if should_cancel is not None and should_cancel():
+            raise Cancelled()
+        ids = list(range(first, min(replications, first + batch)))
+        reps += _run_batch(net, kind, horizon_s=H, warmup_s=w, seed=seed, replications=ids)
+        if progress is not None:
+            for k in range(len(reps) - len(ids), len(reps)):
+                progress((k + 1) / replications)
+    return combine_reps(net, reps, horizon_s=H, warmup_s=w)

@@ -1,0 +1,152 @@
+"""Turns one replication's raw record into a small JSON-able dict, and combines replications into results.
+
+Bottleneck (documented choice): the machine with the largest active fraction (working + down) of the
+post-warm-up time, i.e. the station that is least often starved or blocked (the "active period" /
+utilisation method); ties go to the one that is blocked less. Without machines, the busiest other station.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .engine import BLOCKED, DOWN, IDLE, WORKING
+from .network import MACHINE, SINK, SOURCE, Network
+
+TIMESERIES_BINS = 60
+PLAYBACK_SAMPLES = 200
+STATE_NAMES = {IDLE: "idle", WORKING: "working", BLOCKED: "blocked", DOWN: "down"}
+
+
+def playback_times(horizon_s: float) -> np.ndarray:
+    return np.linspace(0.0, float(horizon_s), PLAYBACK_SAMPLES)
+
+
+def _integral_below(x_sorted: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """F(t) = sum over x <= t of (t - x): the integral up to t of the count of x values <= t."""
+    csum = np.concatenate(([0.0], np.cumsum(x_sorted)))
+    m = np.searchsorted(x_sorted, t, side="right")
+    return m * t - csum[m]
+
+
+def in_system_integral(starts, ends, t) -> np.ndarray:
+    """Integral from 0 to each t of the number of parts that started and have not ended."""
+    return _integral_below(np.sort(starts), t) - _integral_below(np.sort(ends), t)
+
+
+def summarise(net: Network, raw: dict, *, horizon_s: float, warmup_s: float, replication: int,
+              engine: str) -> dict:
+    H, w = float(horizon_s), float(warmup_s)
+    T = H - w
+    births = raw["births"][raw["births"] <= H]
+    ends = raw["end_time"]
+    keep = ends >= w
+    lead = ends[keep] - raw["end_birth"][keep]
+    edges = np.linspace(w, H, TIMESERIES_BINS + 1)
+    width = T / TIMESERIES_BINS
+    g = in_system_integral(births, ends, edges)
+    wip = float((g[-1] - g[0]) / T)
+    ts_wip = (np.diff(g) / width).tolist()
+    ts_tp = (np.histogram(ends, bins=edges)[0] * (3600.0 / width)).tolist()
+    stations = []
+    for i in range(net.n):
+        if net.kind[i] == SINK:
+            work = down = blk = 0.0
+        else:
+            denom = net.servers[i] * T
+            work, down, blk = raw["working"][i] / denom, raw["down"][i] / denom, raw["blocked"][i] / denom
+        stations.append({
+            "asset": net.ids[i],
+            "throughput_per_hour": float(raw["departures"][i] * 3600.0 / T),
+            "mean_queue": float(raw["queue"][i] / T),
+            "working": float(work), "down": float(down), "blocked": float(blk),
+            "idle": float(max(0.0, 1.0 - work - down - blk)),
+        })
+    rep = {
+        "replication": int(replication),
+        "engine": engine,
+        "visits": int(raw["visits"]),
+        "throughput_per_hour": float(len(lead) * 3600.0 / T),
+        "lead_time_mean": float(lead.mean()) if len(lead) else None,
+        "lead_time_p95": float(np.percentile(lead, 95)) if len(lead) else None,
+        "lead_count": int(len(lead)),
+        "wip": wip,
+        "stations": stations,
+        "ts_throughput": [float(v) for v in ts_tp],
+        "ts_wip": [float(v) for v in ts_wip],
+        "playback": None,
+    }
+    if raw.get("playback") is not None:
+        rep["playback"] = {
+            "t": [float(v) for v in playback_times(H)],
+            "states": {str(net.ids[i]): [STATE_NAMES[c] for c in raw["playback"][i]] for i in range(net.n)},
+        }
+    return rep
+
+
+def mean_ci(values) -> dict:
+    """Mean and Student-t 95% half-width over replications (0 with a single replication)."""
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    if len(v) == 0:
+        return {"mean": 0.0, "ci95": 0.0}
+    mean = float(v.mean())
+    if len(v) < 2:
+        return {"mean": mean, "ci95": 0.0}
+    from scipy.stats import t as student_t
+
+    half = float(student_t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return {"mean": mean, "ci95": half}
+
+
+def _bottleneck(net: Network, stations: list) -> int | None:
+    cands = [i for i in range(net.n) if net.kind[i] == MACHINE]
+    if not cands:
+        cands = [i for i in range(net.n) if net.kind[i] not in (SINK, SOURCE)] or \
+            [i for i in range(net.n) if net.kind[i] == SOURCE]
+    if not cands:
+        return None
+    u = lambda i: stations[i]["utilization"]
+    best = max(cands, key=lambda i: (round(u(i)["working"] + u(i)["down"], 12), -u(i)["blocked"], -i))
+    return net.ids[best]
+
+
+def combine_reps(net: Network, reps: list, *, horizon_s: float, warmup_s: float) -> dict:
+    if not reps:
+        raise ValueError("no replications to combine")
+    reps = sorted(reps, key=lambda r: r["replication"])
+    H, w = float(horizon_s), float(warmup_s)
+    lead = mean_ci([r["lead_time_mean"] for r in reps])
+    p95 = [r["lead_time_p95"] for r in reps if r["lead_time_p95"] is not None]
+    lead["p95"] = float(np.mean(p95)) if p95 else 0.0
+    stations = []
+    for i in range(net.n):
+        rows = [r["stations"][i] for r in reps]
+        avg = lambda key: float(np.mean([row[key] for row in rows]))
+        stations.append({
+            "asset": net.ids[i],
+            "name": net.names[i],
+            "kind": net.model_kinds[i],
+            "throughput_per_hour": avg("throughput_per_hour"),
+            "mean_queue": avg("mean_queue"),
+            "utilization": {k: avg(k) for k in ("working", "idle", "blocked", "down")},
+        })
+    width = (H - w) / TIMESERIES_BINS
+    engines = sorted({r["engine"] for r in reps})
+    return {
+        "throughput_per_hour": mean_ci([r["throughput_per_hour"] for r in reps]),
+        "lead_time_s": lead,
+        "wip": mean_ci([r["wip"] for r in reps]),
+        "stations": stations,
+        "bottleneck": _bottleneck(net, stations),
+        "timeseries": {
+            "t": [float(w + (k + 0.5) * width) for k in range(TIMESERIES_BINS)],
+            "throughput_per_hour": np.mean([r["ts_throughput"] for r in reps], axis=0).tolist(),
+            "wip": np.mean([r["ts_wip"] for r in reps], axis=0).tolist(),
+        },
+        "playback": reps[0]["playback"],
+        "replications": len(reps),
+        "engine": engines[0] if len(engines) == 1 else "mixed",
+        "station_visits": int(sum(r["visits"] for r in reps)),
+        "horizon_s": H,
+        "warmup_s": w,
+    }

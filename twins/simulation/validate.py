@@ -1,0 +1,163 @@
+"""Checks that a layout can be simulated, naming the asset or connection at fault.
+
+Deadlock rule: with blocking after service, a circular wait can only form along connections that can be
+full, so the connections with a finite `buffer_capacity` must not contain a directed cycle. A cycle is
+fine as long as at least one of its connections is unbounded (`buffer_capacity` null).
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from .model import FLOW_KINDS, IGNORED_KINDS, MACHINE_KINDS, Model, ModelError
+
+
+def _bad_number(value, *, positive=False, allow_none=True) -> bool:
+    if value is None:
+        return not allow_none
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        return True
+    return positive and value <= 0
+
+
+def _check_station(st) -> None:
+    def fail(msg):
+        raise ModelError(f"{st.name or st.id}: {msg}", asset=st.id)
+
+    if st.kind not in FLOW_KINDS:
+        fail(f"unknown kind '{st.kind}'")
+    for field in ("x", "z"):
+        v = getattr(st, field)
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            fail(f"{field} must be a finite number")
+    for field in ("cycle_cv", "interarrival_cv"):
+        if _bad_number(getattr(st, field), allow_none=False):
+            fail(f"{field} must be a number >= 0")
+    if isinstance(st.capacity, bool) or not isinstance(st.capacity, int) or st.capacity < 1:
+        fail("capacity must be an integer >= 1")
+    if st.kind in MACHINE_KINDS:
+        if _bad_number(st.cycle_time_s, positive=True, allow_none=False):
+            fail("a machine needs a positive cycle_time_s")
+        if _bad_number(st.mtbf_s, positive=True) or _bad_number(st.mttr_s):
+            fail("mtbf_s must be > 0 and mttr_s >= 0")
+        if st.mtbf_s is not None and st.mttr_s is None:
+            fail("mtbf_s is set but mttr_s is missing")
+    if st.kind == "source" and _bad_number(st.interarrival_s, positive=True):
+        fail("interarrival_s must be > 0 (or null for an unlimited supply)")
+
+
+def _check_link(ln, by_id) -> None:
+    def fail(msg):
+        raise ModelError(f"connection {ln.id}: {msg}", connection=ln.id)
+
+    for end in (ln.source, ln.target):
+        if end not in by_id:
+            fail(f"refers to unknown asset {end}")
+        if by_id[end].kind in IGNORED_KINDS:
+            fail(f"asset {end} ({by_id[end].kind}) does not carry parts")
+    if ln.source == ln.target:
+        fail("connects an asset to itself")
+    if by_id[ln.target].kind == "source":
+        fail("leads into a source (sources only send parts)")
+    if by_id[ln.source].kind == "sink":
+        fail("leaves a sink (sinks only take parts)")
+    cap = ln.buffer_capacity
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+        fail("buffer_capacity must be an integer >= 0 or null")
+    if _bad_number(ln.transport_speed_mps, positive=True):
+        fail("transport_speed_mps must be > 0 or null")
+    if _bad_number(ln.weight, positive=True, allow_none=False):
+        fail("weight must be > 0")
+    if ln.transport_speed_mps is not None and cap == 0:
+        fail("parts in transit count against the buffer, so a transport needs buffer_capacity >= 1")
+
+
+def _reach(starts, adj) -> set:
+    seen = set(starts)
+    todo = deque(starts)
+    while todo:
+        for nxt in adj[todo.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _finite_cycle(links, ids):
+    """A link on a directed cycle made only of finite-capacity links, or None (iterative DFS)."""
+    adj = {i: [] for i in ids}
+    for ln in links:
+        if ln.buffer_capacity is not None:
+            adj[ln.source].append(ln)
+    colour = dict.fromkeys(ids, 0)
+    for root in ids:
+        if colour[root]:
+            continue
+        colour[root] = 1
+        stack = [(root, iter(adj[root]))]
+        while stack:
+            node, it = stack[-1]
+            ln = next(it, None)
+            if ln is None:
+                colour[node] = 2
+                stack.pop()
+            elif colour[ln.target] == 1:
+                return ln
+            elif colour[ln.target] == 0:
+                colour[ln.target] = 1
+                stack.append((ln.target, iter(adj[ln.target])))
+    return None
+
+
+def flow_stations(model: Model):
+    """The stations that take part in the flow (operators and decor are scenery)."""
+    return [s for s in model.stations if s.kind not in IGNORED_KINDS]
+
+
+def validate(model: Model) -> None:
+    """Raise ModelError naming the culprit if `model` cannot be simulated."""
+    by_id = {}
+    for st in model.stations:
+        if st.id in by_id:
+            raise ModelError(f"duplicate asset id {st.id}", asset=st.id)
+        by_id[st.id] = st
+    stations = flow_stations(model)
+    for st in stations:
+        _check_station(st)
+    seen_pairs = {}
+    link_ids = set()
+    for ln in model.links:
+        if ln.id in link_ids:
+            raise ModelError(f"duplicate connection id {ln.id}", connection=ln.id)
+        link_ids.add(ln.id)
+        _check_link(ln, by_id)
+        if (ln.source, ln.target) in seen_pairs:
+            raise ModelError(f"connection {ln.id} duplicates connection {seen_pairs[(ln.source, ln.target)]}",
+                             connection=ln.id)
+        seen_pairs[(ln.source, ln.target)] = ln.id
+    sources = [s.id for s in stations if s.kind == "source"]
+    sinks = [s.id for s in stations if s.kind == "sink"]
+    if not sources:
+        raise ModelError("the layout has no source: nothing creates parts")
+    if not sinks:
+        raise ModelError("the layout has no sink: parts can never leave")
+    ids = [s.id for s in stations]
+    fwd = {i: [] for i in ids}
+    back = {i: [] for i in ids}
+    for ln in model.links:
+        fwd[ln.source].append(ln.target)
+        back[ln.target].append(ln.source)
+    from_source = _reach(sources, fwd)
+    to_sink = _reach(sinks, back)
+    for st in stations:
+        if st.id not in from_source:
+            raise ModelError(f"{st.name or st.id}: not reachable from any source", asset=st.id)
+        if st.id not in to_sink:
+            raise ModelError(f"{st.name or st.id}: parts here can never reach a sink", asset=st.id)
+    bad = _finite_cycle(model.links, ids)
+    if bad is not None:
+        raise ModelError(
+            f"connection {bad.id} closes a cycle of finite buffers that can deadlock under blocking; "
+            "make one connection of the cycle unbounded", connection=bad.id)
