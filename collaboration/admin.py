@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from .models import AuditEntry, Comment
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "layout", "asset", "resolved", "created_at"]
+    list_filter = ["resolved", "layout__factory"]
+    search_fields = ["text", "author__username"]
+    raw_id_fields = ["layout", "asset", "parent"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the chain is only ever appended to, by the services."""
+
+    list_display = ["seq", "factory", "ts", "actor", "action", "object_type", "object_id"]
+    list_filter = ["factory", "action"]
+    search_fields = ["actor", "action", "object_id"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,12 @@
+export { Command } from './Command.js';
+export { UpdateAssetCommand } from './UpdateAssetCommand.js';
+export { MoveAssetCommand } from './MoveAssetCommand.js';
+export { RotateAssetCommand, normDeg } from './RotateAssetCommand.js';
+export { SetParamCommand } from './SetParamCommand.js';
+export { MultiCommand } from './MultiCommand.js';
+export { AddAssetCommand } from './AddAssetCommand.js';
+export { DeleteAssetCommand } from './DeleteAssetCommand.js';
+export { DuplicateAssetCommand } from './DuplicateAssetCommand.js';
+export { AddConnectionCommand } from './AddConnectionCommand.js';
+export { DeleteConnectionCommand } from './DeleteConnectionCommand.js';
+export { UpdateConnectionCommand } from './UpdateConnectionCommand.js';

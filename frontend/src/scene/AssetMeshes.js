@@ -1,0 +1,286 @@
+// Draws every asset with one InstancedMesh per asset type (or per material of its glTF model), so draw
+// calls stay flat as the layout grows. Keeps assetId <-> (type, instance index) maps for picking.
+import * as THREE from 'three';
+import { geometryForType, STATUS_COLORS } from './AssetGeometry.js';
+
+const SELECTED = new THREE.Color('#38bdf8');
+const HOVER = new THREE.Color('#ffffff');
+const tmpColor = new THREE.Color();
+const tmpStatus = new THREE.Color();
+const m4 = new THREE.Matrix4();
+const q = new THREE.Quaternion();
+const pos = new THREE.Vector3();
+const scl = new THREE.Vector3(1, 1, 1);
+const yAxis = new THREE.Vector3(0, 1, 0);
+
+export class AssetMeshes {
+  constructor(editor, models = null) {
+    this.editor = editor;
+    this.models = models;
+    this.group = new THREE.Group();
+    this.group.name = 'Assets';
+    this.entries = new Map(); // typeId -> entry
+    this.slots = new Map(); // assetId -> {entry, index}
+    this.selected = new Set();
+    this.hovered = null;
+    this.poses = new Map(); // assetId -> preview pose while dragging
+    this.onChange = () => {};
+  }
+
+  // ---- building ----------------------------------------------------------------------------------
+  rebuild() {
+    for (const entry of this.entries.values()) this.disposeEntry(entry);
+    this.entries.clear();
+    this.slots.clear();
+    this.poses.clear();
+    const byType = new Map();
+    for (const asset of this.editor.assets.values()) {
+      if (!byType.has(asset.asset_type)) byType.set(asset.asset_type, []);
+      byType.get(asset.asset_type).push(asset);
+    }
+    for (const [typeId, list] of byType) {
+      const entry = this.ensureEntry(typeId, list.length);
+      if (!entry) continue;
+      for (const asset of list) this.appendInstance(entry, asset);
+      this.flush(entry);
+    }
+    this.onChange();
+  }
+
+  ensureEntry(typeId, needed = 1) {
+    let entry = this.entries.get(typeId);
+    const type = this.editor.types.get(typeId);
+    if (!type) return null;
+    if (!entry) {
+      const capacity = Math.max(16, Math.ceil(needed * 1.25));
+      entry = { typeId, type, ids: [], capacity, meshes: [], parts: null };
+      entry.parts = this.partsFor(type);
+      this.createMeshes(entry);
+      this.entries.set(typeId, entry);
+      if (this.models && type.model_url) {
+        this.models.load(type).then((parts) => {
+          if (parts && this.entries.get(typeId) === entry) {
+            entry.parts = parts;
+            this.createMeshes(entry, true);
+            this.onChange();
+          }
+        });
+      }
+    } else if (entry.ids.length + needed > entry.capacity) {
+      entry.capacity = Math.ceil((entry.ids.length + needed) * 1.6);
+      this.createMeshes(entry, true);
+    }
+    return entry;
+  }
+
+  partsFor(type) {
+    const geometry = geometryForType(type);
+    const material = new THREE.MeshStandardMaterial({ vertexColors: true, roughness: 0.55, metalness: 0.15 });
+    return [{ geometry, material, owned: true }];
+  }
+
+  // (Re)creates the InstancedMeshes of an entry, keeping the instance data when growing.
+  createMeshes(entry, keep = false) {
+    const oldMatrix = keep && entry.meshes[0] ? entry.meshes[0].instanceMatrix.array : null;
+    const oldColor = keep && entry.meshes[0] && entry.meshes[0].instanceColor ? entry.meshes[0].instanceColor.array : null;
+    for (const mesh of entry.meshes) {
+      this.group.remove(mesh);
+      mesh.dispose();
+    }
+    entry.meshes = [];
+    const matrix = new THREE.InstancedBufferAttribute(new Float32Array(entry.capacity * 16), 16);
+    matrix.setUsage(THREE.DynamicDrawUsage);
+    const color = new THREE.InstancedBufferAttribute(new Float32Array(entry.capacity * 3), 3);
+    color.setUsage(THREE.DynamicDrawUsage);
+    if (oldMatrix) matrix.array.set(oldMatrix.subarray(0, Math.min(oldMatrix.length, matrix.array.length)));
+    if (oldColor) color.array.set(oldColor.subarray(0, Math.min(oldColor.length, color.array.length)));
+    for (const p of entry.parts) {
+      const mesh = new THREE.InstancedMesh(p.geometry, p.material, entry.capacity);
+      mesh.instanceMatrix = matrix;
+      mesh.instanceColor = color;
+      mesh.count = entry.ids.length;
+      mesh.castShadow = true;
+      mesh.receiveShadow = true;
+      mesh.frustumCulled = false;
+      mesh.name = `Assets:${entry.type.name}`;
+      mesh.userData.entry = entry;
+      entry.meshes.push(mesh);
+      this.group.add(mesh);
+    }
+    if (keep) {
+      // Colours may need the new material's vertex colour semantics; recompute everything.
+      entry.ids.forEach((id, i) => this.writeInstance(entry, i, this.editor.assets.get(id)));
+      this.flush(entry);
+    }
+  }
+
+  disposeEntry(entry) {
+    for (const mesh of entry.meshes) {
+      this.group.remove(mesh);
+      mesh.dispose();
+    }
+    for (const p of entry.parts || []) {
+      if (p.owned) {
+        p.geometry.dispose();
+        p.material.dispose();
+      }
+    }
+  }
+
+  // ---- instances ------------------------------------------------------------------------------------
+  appendInstance(entry, asset) {
+    const index = entry.ids.length;
+    entry.ids.push(asset.id);
+    this.slots.set(asset.id, { entry, index });
+    this.writeInstance(entry, index, asset);
+    for (const mesh of entry.meshes) mesh.count = entry.ids.length;
+  }
+
+  writeInstance(entry, index, asset) {
+    if (!asset) return;
+    const pose = this.poses.get(asset.id) || asset;
+    pos.set(Number(pose.x) || 0, 0, Number(pose.z) || 0);
+    q.setFromAxisAngle(yAxis, THREE.MathUtils.degToRad(Number(pose.rotation_deg) || 0));
+    m4.compose(pos, q, scl);
+    const mesh = entry.meshes[0];
+    if (!mesh) return;
+    mesh.setMatrixAt(index, m4);
+    mesh.setColorAt(index, this.colorFor(asset, entry.type));
+  }
+
+  colorFor(asset, type) {
+    tmpColor.set(type.color || '#8899aa');
+    const twin = this.editor.twinOf(asset);
+    if (twin && twin.status && STATUS_COLORS[twin.status]) {
+      tmpStatus.set(STATUS_COLORS[twin.status]);
+      tmpColor.lerp(tmpStatus, 0.55);
+    }
+    if (this.selected.has(asset.id)) tmpColor.lerp(SELECTED, 0.55);
+    else if (this.hovered === asset.id) tmpColor.lerp(HOVER, 0.25);
+    return tmpColor;
+  }
+
+  flush(entry) {
+    const mesh = entry.meshes[0];
+    if (!mesh) return;
+    mesh.instanceMatrix.needsUpdate = true;
+    if (mesh.instanceColor) mesh.instanceColor.needsUpdate = true;
+    for (const m of entry.meshes) {
+      m.boundingSphere = null; // recomputed lazily by the next raycast
+      m.boundingBox = null;
+    }
+  }
+
+  add(asset) {
+    if (this.slots.has(asset.id)) return this.update(asset);
+    const entry = this.ensureEntry(asset.asset_type, 1);
+    if (!entry) return;
+    this.appendInstance(entry, asset);
+    this.flush(entry);
+    this.onChange();
+  }
+
+  update(asset) {
+    const slot = this.slots.get(asset.id);
+    if (!slot) return this.add(asset);
+    if (slot.entry.typeId !== asset.asset_type) {
+      this.remove(asset.id);
+      return this.add(asset);
+    }
+    this.writeInstance(slot.entry, slot.index, asset);
+    this.flush(slot.entry);
+    this.onChange();
+  }
+
+  remove(id) {
+    const slot = this.slots.get(id);
+    if (!slot) return;
+    const { entry, index } = slot;
+    const last = entry.ids.length - 1;
+    if (index !== last) {
+      const movedId = entry.ids[last];
+      entry.ids[index] = movedId;
+      this.slots.set(movedId, { entry, index });
+      const mesh = entry.meshes[0];
+      mesh.getMatrixAt(last, m4);
+      mesh.setMatrixAt(index, m4);
+      mesh.getColorAt(last, tmpColor);
+      mesh.setColorAt(index, tmpColor);
+    }
+    entry.ids.pop();
+    this.slots.delete(id);
+    this.poses.delete(id);
+    for (const mesh of entry.meshes) mesh.count = entry.ids.length;
+    this.flush(entry);
+    this.onChange();
+  }
+
+  setPreview(id, pose) {
+    const asset = this.editor.assets.get(id);
+    if (!asset) return;
+    if (pose) this.poses.set(id, { ...asset, ...pose });
+    else this.poses.delete(id);
+    this.update(asset);
+  }
+
+  clearPreviews() {
+    const ids = [...this.poses.keys()];
+    this.poses.clear();
+    for (const id of ids) {
+      const a = this.editor.assets.get(id);
+      if (a) this.update(a);
+    }
+  }
+
+  // Current drawn pose (preview or state).
+  poseOf(id) {
+    return this.poses.get(id) || this.editor.assets.get(id);
+  }
+
+  refreshColors(ids = null) {
+    const list = ids || [...this.slots.keys()];
+    const touched = new Set();
+    for (const id of list) {
+      const slot = this.slots.get(id);
+      const asset = this.editor.assets.get(id);
+      if (!slot || !asset) continue;
+      slot.entry.meshes[0].setColorAt(slot.index, this.colorFor(asset, slot.entry.type));
+      touched.add(slot.entry);
+    }
+    for (const entry of touched) entry.meshes[0].instanceColor.needsUpdate = true;
+    this.onChange();
+  }
+
+  setSelection(ids) {
+    const before = [...this.selected];
+    this.selected = new Set(ids);
+    this.refreshColors([...new Set([...before, ...ids])]);
+  }
+
+  setHovered(id) {
+    if (id === this.hovered) return;
+    const before = this.hovered;
+    this.hovered = id;
+    this.refreshColors([before, id].filter((v) => v !== null && v !== undefined));
+  }
+
+  // ---- picking ----------------------------------------------------------------------------------
+  get meshes() {
+    const out = [];
+    for (const e of this.entries.values()) for (const m of e.meshes) if (m.count > 0) out.push(m);
+    return out;
+  }
+
+  pick(raycaster) {
+    const hits = raycaster.intersectObjects(this.meshes, false);
+    for (const hit of hits) {
+      const entry = hit.object.userData.entry;
+      if (entry && hit.instanceId !== undefined && hit.instanceId < entry.ids.length) return { id: entry.ids[hit.instanceId], point: hit.point, distance: hit.distance };
+    }
+    return null;
+  }
+
+  get count() {
+    return this.slots.size;
+  }
+}

@@ -1,0 +1,177 @@
+// Connections drawn as raised conveyor belts between the assets' edges, with moving chevrons that show
+// the flow direction. Belts are one InstancedMesh, chevrons another: two draw calls for any count.
+import * as THREE from 'three';
+
+const BELT_Y = 0.45;
+const BELT_W = 0.5;
+const SPACING = 1.6;
+const m4 = new THREE.Matrix4();
+const q = new THREE.Quaternion();
+const v = new THREE.Vector3();
+const s = new THREE.Vector3();
+const yAxis = new THREE.Vector3(0, 1, 0);
+const BELT_COLOR = new THREE.Color('#3f4a55');
+const BELT_SELECTED = new THREE.Color('#38bdf8');
+const BELT_PENDING = new THREE.Color('#f59e0b');
+
+// Distance from an oriented rectangle's centre to its edge along a direction (unit, world xz).
+function edgeDistance(type, rotDeg, dx, dz) {
+  if (!type) return 0.5;
+  const r = THREE.MathUtils.degToRad(rotDeg || 0);
+  const c = Math.cos(r);
+  const sn = Math.sin(r);
+  // World -> local (inverse rotation about y).
+  const lx = dx * c - dz * sn;
+  const lz = dx * sn + dz * c;
+  const hw = type.width_m / 2;
+  const hd = type.depth_m / 2;
+  const tx = Math.abs(lx) > 1e-9 ? hw / Math.abs(lx) : Infinity;
+  const tz = Math.abs(lz) > 1e-9 ? hd / Math.abs(lz) : Infinity;
+  return Math.min(tx, tz);
+}
+
+export class Connections {
+  constructor(editor, poseOf) {
+    this.editor = editor;
+    this.poseOf = poseOf;
+    this.group = new THREE.Group();
+    this.group.name = 'Connections';
+    this.ids = [];
+    this.segments = []; // {id, ax, az, bx, bz, len}
+    this.capacity = 0;
+    this.chevronCapacity = 0;
+    this.offset = 0;
+    this.selected = null;
+    const beltGeom = new THREE.BoxGeometry(1, 0.08, BELT_W);
+    beltGeom.translate(0.5, 0, 0);
+    this.beltGeom = beltGeom;
+    this.beltMat = new THREE.MeshStandardMaterial({ roughness: 0.8, metalness: 0.2 });
+    const shape = new THREE.Shape();
+    shape.moveTo(0.22, 0);
+    shape.lineTo(-0.12, 0.18);
+    shape.lineTo(-0.04, 0);
+    shape.lineTo(-0.12, -0.18);
+    shape.lineTo(0.22, 0);
+    const chev = new THREE.ShapeGeometry(shape);
+    chev.rotateX(-Math.PI / 2);
+    this.chevGeom = chev;
+    this.chevMat = new THREE.MeshBasicMaterial({ color: '#fbbf24' });
+    this.belts = null;
+    this.chevrons = null;
+    this.needsLayout = true;
+  }
+
+  ensureCapacity(belts, chevrons) {
+    if (!this.belts || belts > this.capacity) {
+      if (this.belts) {
+        this.group.remove(this.belts);
+        this.belts.dispose();
+      }
+      this.capacity = Math.max(32, Math.ceil(belts * 1.5));
+      this.belts = new THREE.InstancedMesh(this.beltGeom, this.beltMat, this.capacity);
+      this.belts.instanceMatrix.setUsage(THREE.DynamicDrawUsage);
+      this.belts.castShadow = true;
+      this.belts.receiveShadow = true;
+      this.belts.frustumCulled = false;
+      this.belts.name = 'ConnectionBelts';
+      this.belts.setColorAt(0, BELT_COLOR);
+      this.group.add(this.belts);
+    }
+    if (!this.chevrons || chevrons > this.chevronCapacity) {
+      if (this.chevrons) {
+        this.group.remove(this.chevrons);
+        this.chevrons.dispose();
+      }
+      this.chevronCapacity = Math.max(128, Math.ceil(chevrons * 1.5));
+      this.chevrons = new THREE.InstancedMesh(this.chevGeom, this.chevMat, this.chevronCapacity);
+      this.chevrons.instanceMatrix.setUsage(THREE.DynamicDrawUsage);
+      this.chevrons.frustumCulled = false;
+      this.chevrons.name = 'ConnectionArrows';
+      this.group.add(this.chevrons);
+    }
+  }
+
+  // Recomputes every segment from the current asset poses.
+  layout() {
+    const editor = this.editor;
+    this.segments = [];
+    let chevronCount = 0;
+    for (const c of editor.connections.values()) {
+      const a = this.poseOf(c.source);
+      const b = this.poseOf(c.target);
+      if (!a || !b) continue;
+      const ta = editor.types.get(editor.assets.get(c.source)?.asset_type);
+      const tb = editor.types.get(editor.assets.get(c.target)?.asset_type);
+      let dx = b.x - a.x;
+      let dz = b.z - a.z;
+      const full = Math.hypot(dx, dz);
+      if (full < 1e-6) continue;
+      dx /= full;
+      dz /= full;
+      const da = Math.min(edgeDistance(ta, a.rotation_deg, dx, dz), full * 0.45);
+      const db = Math.min(edgeDistance(tb, b.rotation_deg, -dx, -dz), full * 0.45);
+      const ax = a.x + dx * da;
+      const az = a.z + dz * da;
+      const len = Math.max(0.05, full - da - db);
+      const n = Math.max(1, Math.floor(len / SPACING));
+      this.segments.push({ id: c.id, ax, az, dx, dz, len, n });
+      chevronCount += n;
+    }
+    this.ensureCapacity(this.segments.length, chevronCount);
+    const belts = this.belts;
+    this.segments.forEach((seg, i) => {
+      q.setFromAxisAngle(yAxis, Math.atan2(-seg.dz, seg.dx));
+      m4.compose(v.set(seg.ax, BELT_Y, seg.az), q, s.set(seg.len, 1, 1));
+      belts.setMatrixAt(i, m4);
+      belts.setColorAt(i, seg.id === this.selected ? BELT_SELECTED : seg.id < 0 ? BELT_PENDING : BELT_COLOR);
+    });
+    belts.count = this.segments.length;
+    belts.instanceMatrix.needsUpdate = true;
+    if (belts.instanceColor) belts.instanceColor.needsUpdate = true;
+    belts.boundingSphere = null;
+    belts.boundingBox = null;
+    this.chevronCount = chevronCount;
+    this.needsLayout = false;
+    this.animate(0);
+  }
+
+  // Moves the chevrons along the belts (dt in seconds).
+  animate(dt) {
+    if (!this.chevrons) return;
+    this.offset = (this.offset + dt * 0.6) % SPACING;
+    let k = 0;
+    for (const seg of this.segments) {
+      const step = seg.len / seg.n;
+      const yaw = Math.atan2(-seg.dz, seg.dx);
+      q.setFromAxisAngle(yAxis, yaw);
+      const phase = (this.offset / SPACING) * step;
+      for (let i = 0; i < seg.n; i++) {
+        const t = (i * step + phase + step * 0.5) % seg.len;
+        m4.compose(v.set(seg.ax + seg.dx * t, BELT_Y + 0.045, seg.az + seg.dz * t), q, s.set(1, 1, 1));
+        this.chevrons.setMatrixAt(k++, m4);
+      }
+    }
+    this.chevrons.count = k;
+    this.chevrons.instanceMatrix.needsUpdate = true;
+  }
+
+  setSelected(id) {
+    this.selected = id;
+    this.needsLayout = true;
+  }
+
+  pick(raycaster) {
+    if (!this.belts || this.belts.count === 0) return null;
+    this.belts.boundingSphere = null;
+    const hits = raycaster.intersectObject(this.belts, false);
+    for (const hit of hits) if (hit.instanceId !== undefined && this.segments[hit.instanceId]) return { id: this.segments[hit.instanceId].id, distance: hit.distance };
+    return null;
+  }
+
+  // Belt midpoint (for labels or framing).
+  midpoint(id) {
+    const seg = this.segments.find((s2) => s2.id === id);
+    if (!seg) return null;
+    return { x: seg.ax + (seg.dx * seg.len) / 2, z: seg.az + (seg.dz * seg.len) / 2 };
+  }
+}

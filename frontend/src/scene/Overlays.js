@@ -1,0 +1,79 @@
+// Small scene overlays that stay one draw call each: selection outlines and twin status beacons.
+import * as THREE from 'three';
+import { STATUS_COLORS } from './AssetGeometry.js';
+
+export class SelectionOutline {
+  constructor() {
+    this.geometry = new THREE.BufferGeometry();
+    this.object = new THREE.LineSegments(this.geometry, new THREE.LineBasicMaterial({ color: '#0ea5e9', depthTest: false, transparent: true }));
+    this.object.renderOrder = 10;
+    this.object.frustumCulled = false;
+    this.object.name = 'SelectionOutline';
+  }
+
+  update(items) {
+    const p = [];
+    for (const { pose, type } of items) {
+      if (!type) continue;
+      const hw = type.width_m / 2 + 0.15;
+      const hd = type.depth_m / 2 + 0.15;
+      const h = type.height_m + 0.1;
+      const r = THREE.MathUtils.degToRad(pose.rotation_deg || 0);
+      const c = Math.cos(r);
+      const s = Math.sin(r);
+      const corners = [
+        [-hw, -hd],
+        [hw, -hd],
+        [hw, hd],
+        [-hw, hd],
+      ].map(([lx, lz]) => [pose.x + lx * c + lz * s, pose.z - lx * s + lz * c]);
+      for (let i = 0; i < 4; i++) {
+        const [ax, az] = corners[i];
+        const [bx, bz] = corners[(i + 1) % 4];
+        p.push(ax, 0.03, az, bx, 0.03, bz);
+        p.push(ax, h, az, bx, h, bz);
+        p.push(ax, 0.03, az, ax, h, az);
+      }
+    }
+    this.geometry.setAttribute('position', new THREE.Float32BufferAttribute(p, 3));
+    this.geometry.computeBoundingSphere();
+    this.object.visible = p.length > 0;
+  }
+}
+
+export class TwinBeacons {
+  constructor() {
+    this.geometry = new THREE.SphereGeometry(0.22, 12, 8);
+    this.material = new THREE.MeshStandardMaterial({ emissiveIntensity: 0.8, roughness: 0.3, emissive: '#222' });
+    this.mesh = null;
+    this.capacity = 0;
+    this.group = new THREE.Group();
+    this.group.name = 'TwinBeacons';
+    this.color = new THREE.Color();
+    this.m4 = new THREE.Matrix4();
+  }
+
+  update(items) {
+    if (!this.mesh || items.length > this.capacity) {
+      if (this.mesh) {
+        this.group.remove(this.mesh);
+        this.mesh.dispose();
+      }
+      this.capacity = Math.max(16, Math.ceil(items.length * 1.5));
+      this.mesh = new THREE.InstancedMesh(this.geometry, this.material, this.capacity);
+      this.mesh.frustumCulled = false;
+      this.mesh.name = 'TwinBeaconMeshes';
+      this.group.add(this.mesh);
+    }
+    items.forEach(({ pose, type, status }, i) => {
+      this.m4.makeTranslation(pose.x, (type ? type.height_m : 1) + 0.45, pose.z);
+      this.mesh.setMatrixAt(i, this.m4);
+      this.mesh.setColorAt(i, this.color.set(STATUS_COLORS[status] || STATUS_COLORS.unknown));
+    });
+    this.mesh.count = items.length;
+    this.mesh.visible = items.length > 0;
+    this.mesh.instanceMatrix.needsUpdate = true;
+    if (this.mesh.instanceColor) this.mesh.instanceColor.needsUpdate = true;
+    this.mesh.boundingSphere = null;
+  }
+}

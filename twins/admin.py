@@ -1,0 +1,227 @@
+"""Admin for the plant model and twins. Edits that must stay consistent (versions, revisions, audit,
+broadcast) go through the same services as the API, via save_model/delete_model and actions."""
+from django.contrib import admin, messages
+
+from .errors import ServiceError
+from .models import Alarm, AlarmRule, Asset, AssetType, Connection, Factory, Layout, Membership, SimulationRun, TelemetryPoint, Twin
+from .services.assets import asset_create, asset_delete, asset_update
+from .services.catalogue import asset_type_set_model, validate_model_file
+from .services.connections import connection_create, connection_delete, connection_update
+from .services.layouts import layout_approve, layout_archive, layout_branch, layout_reject, layout_submit
+
+
+def _report(request, func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return None
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Factory)
+class FactoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "floor_width_m", "floor_depth_m", "baseline_layout", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ["baseline_layout", "created_at"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "factory", "role", "created_at"]
+    list_filter = ["role", "factory"]
+    search_fields = ["user__username", "factory__name"]
+    autocomplete_fields = ["user", "factory"]
+
+
+@admin.register(AssetType)
+class AssetTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "width_m", "depth_m", "height_m", "color", "model_file"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("model_file")
+        if upload and hasattr(upload, "read") and "model_file" in form.changed_data:
+            content = upload.read()
+            try:
+                validate_model_file(content, upload.name)
+            except ServiceError as exc:
+                obj.model_file = form.initial.get("model_file") or ""
+                messages.error(request, f"Model not stored: {exc.message}")
+                super().save_model(request, obj, form, change)
+                return
+            obj.model_file = form.initial.get("model_file") or ""
+            super().save_model(request, obj, form, change)
+            asset_type_set_model(asset_type=obj, content=content, filename=upload.name, by=request.user)
+            return
+        super().save_model(request, obj, form, change)
+
+
+class AssetInline(admin.TabularInline):
+    model = Asset
+    extra = 0
+    fields = ["name", "asset_type", "twin_key", "x", "z", "rotation_deg", "version"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ConnectionInline(admin.TabularInline):
+    model = Connection
+    fk_name = "layout"
+    extra = 0
+    fields = ["source", "target", "buffer_capacity", "transport_speed_mps", "weight"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Layout)
+class LayoutAdmin(admin.ModelAdmin):
+    list_display = ["name", "factory", "status", "revision", "parent", "created_by", "updated_at"]
+    list_filter = ["status", "factory"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["status", "revision", "parent", "created_by", "created_at", "updated_at", "reject_reason"]
+    inlines = [AssetInline, ConnectionInline]
+    actions = ["branch", "submit", "approve", "reject", "archive"]
+
+    def _each(self, request, queryset, func, verb, **kwargs):
+        done = sum(1 for layout in queryset if _report(request, func, layout=layout, by=request.user, **kwargs) is not None)
+        if done:
+            messages.success(request, f"{verb} {done} layout(s).")
+
+    @admin.action(description="Branch into a new draft")
+    def branch(self, request, queryset):
+        for layout in queryset:
+            _report(request, layout_branch, layout=layout, name=f"{layout.name} (branch)", by=request.user)
+
+    @admin.action(description="Submit for review")
+    def submit(self, request, queryset):
+        self._each(request, queryset, layout_submit, "Submitted")
+
+    @admin.action(description="Approve (becomes the baseline)")
+    def approve(self, request, queryset):
+        self._each(request, queryset, layout_approve, "Approved")
+
+    @admin.action(description="Reject")
+    def reject(self, request, queryset):
+        self._each(request, queryset, layout_reject, "Rejected", reason="Rejected in the admin.")
+
+    @admin.action(description="Archive")
+    def archive(self, request, queryset):
+        self._each(request, queryset, layout_archive, "Archived")
+
+
+EDITABLE_ASSET_FIELDS = ["name", "asset_type", "twin_key", "x", "z", "rotation_deg", "params"]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["name", "layout", "asset_type", "twin_key", "x", "z", "rotation_deg", "version"]
+    list_filter = ["asset_type__kind", "layout__factory", "layout"]
+    search_fields = ["name", "twin_key", "uid"]
+    readonly_fields = ["uid", "version"]
+    list_select_related = ["layout", "asset_type"]
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in EDITABLE_ASSET_FIELDS if f in form.cleaned_data}
+        data["asset_type"] = data["asset_type"].pk
+        if change:
+            changes = {f: data[f] for f in form.changed_data if f in data}
+            current = Asset.objects.get(pk=obj.pk)
+            result = _report(request, asset_update, asset=current, changes=changes, version=current.version, by=request.user)
+        else:
+            result = _report(request, asset_create, layout=form.cleaned_data["layout"], data=data, by=request.user)
+        if result is not None:
+            obj.pk, obj.version = result.pk, result.version
+
+    def delete_model(self, request, obj):
+        _report(request, asset_delete, asset=obj, version=obj.version, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "layout", "buffer_capacity", "transport_speed_mps", "weight"]
+    list_filter = ["layout__factory", "layout"]
+    raw_id_fields = ["source", "target"]
+    readonly_fields = ["uid", "version"]
+
+    def save_model(self, request, obj, form, change):
+        fields = ["buffer_capacity", "transport_speed_mps", "weight"]
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in fields}
+            result = _report(request, connection_update, connection=Connection.objects.get(pk=obj.pk), changes=changes, by=request.user)
+        else:
+            data = {f: form.cleaned_data[f] for f in fields}
+            data.update(source=form.cleaned_data["source"].pk, target=form.cleaned_data["target"].pk)
+            result = _report(request, connection_create, layout=form.cleaned_data["layout"], data=data, by=request.user)
+        if result is not None:
+            obj.pk = result.pk
+
+    def delete_model(self, request, obj):
+        _report(request, connection_delete, connection=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Twin)
+class TwinAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "factory", "status", "updated_at"]
+    list_filter = ["status", "factory"]
+    search_fields = ["key", "name"]
+    readonly_fields = ["status", "values", "updated_at"]
+
+
+@admin.register(TelemetryPoint)
+class TelemetryPointAdmin(admin.ModelAdmin):
+    list_display = ["twin", "name", "ts", "value", "text", "anomaly"]
+    list_filter = ["name", "anomaly"]
+    search_fields = ["twin__key", "name"]
+    date_hierarchy = "ts"
+    readonly_fields = ["twin", "name", "ts", "value", "text", "anomaly"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AlarmRule)
+class AlarmRuleAdmin(admin.ModelAdmin):
+    list_display = ["twin", "name", "op", "threshold", "hysteresis", "severity", "enabled"]
+    list_filter = ["severity", "enabled", "factory"]
+    search_fields = ["twin__key", "name"]
+
+
+@admin.register(Alarm)
+class AlarmAdmin(admin.ModelAdmin):
+    list_display = ["message", "twin", "severity", "active", "raised_at", "cleared_at", "acked_by", "acked_at"]
+    list_filter = ["severity", "active"]
+    search_fields = ["message", "twin__key"]
+    readonly_fields = ["rule", "twin", "severity", "message", "value", "active", "raised_at", "cleared_at", "acked_by", "acked_at"]
+
+
+@admin.register(SimulationRun)
+class SimulationRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "layout", "layout_revision", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "layout__factory"]
+    search_fields = ["layout__name"]
+    readonly_fields = ["layout", "layout_revision", "status", "progress", "params", "results", "error", "task_id", "attempts", "created_by", "created_at", "started_at", "finished_at"]

@@ -1,0 +1,2 @@
+"""REST routes of this area (filled in by its own issue)."""
+urlpatterns = []

@@ -1,0 +1,88 @@
+"""Factories, their members, and the asset catalogue."""
+from django.db.models import OuterRef, Subquery, Value
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from ...models import AssetType, Factory, Membership, Role
+from ...representations import asset_type_repr
+from ...selectors import factories_for_user
+from ...services.catalogue import asset_type_save, asset_type_set_model
+from ...services.factories import factory_create, factory_update, membership_remove, membership_set
+from ..serializers import AssetTypeSerializer, FactorySerializer, MemberSerializer, ModelUploadSerializer
+
+
+class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = FactorySerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        qs = factories_for_user(user=user)
+        if user.is_staff:
+            return qs.annotate(my_role=Value(Role.OWNER))
+        role = Membership.objects.filter(factory=OuterRef("pk"), user=user).values("role")[:1]
+        return qs.annotate(my_role=Subquery(role))
+
+    def create(self, request):
+        data = request.data
+        factory = factory_create(
+            name=data.get("name"), slug=data.get("slug"), description=data.get("description", ""),
+            floor_width_m=data.get("floor_width_m", 60.0), floor_depth_m=data.get("floor_depth_m", 40.0), by=request.user,
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=factory.pk)).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        factory = self.get_object()
+        factory_update(factory=factory, changes=dict(request.data), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=factory.pk)).data)
+
+    @extend_schema(request=MemberSerializer, responses={200: MemberSerializer(many=True), 201: MemberSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def members(self, request, pk=None):
+        factory = self.get_object()
+        if request.method == "POST":
+            serializer = MemberSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            membership = membership_set(factory=factory, username=serializer.validated_data["username"], role=serializer.validated_data["role"], by=request.user)
+            return Response({"username": membership.user.username, "role": membership.role}, status=status.HTTP_201_CREATED)
+        rows = Membership.objects.filter(factory=factory).select_related("user").order_by("user__username")
+        return Response([{"username": m.user.username, "role": m.role} for m in rows])
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"members/(?P<username>[\w.@+-]+)")
+    def remove_member(self, request, pk=None, username=None):
+        membership_remove(factory=self.get_object(), username=username, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssetTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AssetTypeSerializer
+    queryset = AssetType.objects.all()
+
+    def create(self, request):
+        asset_type = asset_type_save(by=request.user, data=dict(request.data))
+        return Response(asset_type_repr(asset_type), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        asset_type = asset_type_save(by=request.user, asset_type=self.get_object(), data=dict(request.data))
+        return Response(asset_type_repr(asset_type))
+
+    @extend_schema(request={"multipart/form-data": ModelUploadSerializer}, responses={200: AssetTypeSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser], url_path="model")
+    def upload_model(self, request, pk=None):
+        asset_type = get_object_or_404(AssetType, pk=pk)
+        upload = request.FILES.get("model_file")
+        if upload is None:
+            return Response({"detail": "Send the file as multipart field 'model_file'.", "model_file": ["No file was submitted."]}, status=400)
+        from django.conf import settings
+
+        if upload.size > settings.MODEL_UPLOAD_MAX_BYTES:
+            return Response({"detail": f"The model is larger than {settings.MODEL_UPLOAD_MAX_BYTES // 1_000_000} MB.", "model_file": ["Too large."]}, status=400)
+        asset_type = asset_type_set_model(asset_type=asset_type, content=upload.read(), filename=upload.name, by=request.user)
+        return Response(asset_type_repr(asset_type))
+
+
+__all__ = ["FactoryViewSet", "AssetTypeViewSet", "Factory"]
