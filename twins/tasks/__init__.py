@@ -1,0 +1,3 @@
+"""Celery tasks of the twins app (autodiscovered as `twins.tasks`)."""
+from .simulation import *  # noqa: F401,F403
+from .telemetry import *  # noqa: F401,F403

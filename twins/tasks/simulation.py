@@ -1,0 +1,1 @@
+"""Simulation tasks (the simulation issue)."""

@@ -1,0 +1,1 @@
+"""Telemetry tasks: retention, roll-ups (the digital-twin issue)."""
