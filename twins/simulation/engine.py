@@ -3,7 +3,9 @@
 Per station the servers are working, down, blocked (holding a finished part, blocking after service) or
 idle. A link holds the parts in transit on it plus those waiting at its target; the queue in front of a
 station is the FIFO union of its incoming links. A finished part picks its outgoing link at random by
-weight at once and waits for that link if it is full.
+weight at once and waits for that link if it is full. Times in each state are added up when an interval
+is known (a work segment when it is scheduled, a block when it ends), clipped to [warm-up, horizon], so
+the hot loop never has to visit a station just to keep its clock.
 """
 from __future__ import annotations
 
@@ -12,32 +14,11 @@ from heapq import heappop, heappush
 
 import numpy as np
 
-from .network import BUFFER, MACHINE, SINK, SOURCE, Network, sample
+from .network import SINK, SOURCE, Network, sample
 
 CHUNK = 1024
 IDLE, WORKING, BLOCKED, DOWN = 0, 1, 2, 3
 _END, _FAIL, _REPAIR, _ARRIVE = 0, 1, 2, 3
-
-
-class _Draws:
-    """Pre-drawn numbers from one generator, handed out one by one (numpy per call would be too slow)."""
-
-    __slots__ = ("gen", "mean", "cv", "buf", "pos")
-
-    def __init__(self, gen, mean, cv):
-        self.gen, self.mean, self.cv = gen, mean, cv
-        self.buf, self.pos = [], 0
-
-    def __call__(self) -> float:
-        if self.pos >= len(self.buf):
-            if self.cv is None:
-                self.buf = self.gen.random(CHUNK).tolist()
-            else:
-                self.buf = sample(self.gen, self.mean, self.cv, CHUNK).tolist()
-            self.pos = 0
-        v = self.buf[self.pos]
-        self.pos += 1
-        return v
 
 
 def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, replication: int,
@@ -47,30 +28,48 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
     n = net.n
     kind, servers = net.kind, net.servers
     streams = net.streams(seed, replication)
-    svc = [_Draws(streams[i][0], net.mean[i], net.cv[i]) for i in range(n)]
-    ttf_draw = [_Draws(streams[i][1], net.mtbf[i], 1.0) if net.mtbf[i] else None for i in range(n)]
-    ttr_draw = [_Draws(streams[i][1], net.mttr[i], 1.0) if net.mtbf[i] else None for i in range(n)]
-    route = [_Draws(streams[i][2], 0.0, None) if len(net.out[i]) > 1 else None for i in range(n)]
     out, cumw = net.out, net.cumw
     dst, tau, cap = net.dst, net.tau, net.cap
     is_sink = [k == SINK for k in kind]
     is_source = [k == SOURCE for k in kind]
+    fails = [m is not None for m in net.mtbf]
     in_direct = [[j for j in net.inn[i] if cap[j] == 0 and tau[j] == 0.0] for i in range(n)]
+    single_out = [outs[0] if len(outs) == 1 else -1 for outs in out]
 
-    # Servers are numbered globally; st_of maps a server to its station.
+    # Pre-drawn numbers, refilled a chunk at a time: service times, failure clocks, routing uniforms.
+    svc_buf = [[] for _ in range(n)]
+    svc_pos = [0] * n
+    fail_buf = [[] for _ in range(n)]
+    fail_pos = [0] * n
+    rt_buf = [[] for _ in range(n)]
+    rt_pos = [0] * n
+
+    def refill_svc(s):
+        svc_buf[s] = sample(streams[s][0], net.mean[s], net.cv[s], CHUNK).tolist()
+
+    def draw_fail(s, mean):
+        # One stream alternates times-to-failure and repairs; both are exponential, scaled here.
+        p = fail_pos[s]
+        if p >= len(fail_buf[s]):
+            fail_buf[s] = streams[s][1].standard_exponential(CHUNK).tolist()
+            p = 0
+        fail_pos[s] = p + 1
+        return fail_buf[s][p] * mean
+
+    for s in range(n):
+        refill_svc(s)
+
     st_of = []
     for i in range(n):
         st_of += [i] * (0 if is_sink[i] else servers[i])
     ns = len(st_of)
-    s_part = [0.0] * ns          # birth time of the part a server holds
-    s_rem = [0.0] * ns           # remaining work of that part
-    s_ttf = [ttf_draw[st_of[g]]() if ttf_draw[st_of[g]] else 0.0 for g in range(ns)]
-    s_link = [0] * ns            # link a blocked server waits for
-    s_btime = [0.0] * ns         # when it blocked (FIFO among blocked servers)
+    s_part = [0.0] * ns
+    s_rem = [0.0] * ns
+    s_ttf = [draw_fail(st_of[g], net.mtbf[st_of[g]]) if fails[st_of[g]] else 0.0 for g in range(ns)]
+    s_btime = [0.0] * ns
+    s_blocked = [False] * ns
     idle = [[] for _ in range(n)]
-    nw, nd, nb = [0] * n, [0] * n, [0] * n
     acc_w, acc_d, acc_b, acc_q = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
-    last = [0.0] * n
     dep = [0] * n
     waiting = [deque() for _ in range(n)]
     cnt = [0] * len(dst)
@@ -80,57 +79,41 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
     heap = []
     seq = 0
     now = 0.0
-
     sampling = playback_t is not None
-    pb_t = list(playback_t) if sampling else []
-    pb_ptr = [0] * n
-    pb = [[] for _ in range(n)] if sampling else None
+    log = [[(0.0, 0, 0, 0)] for _ in range(n)] if sampling else None
 
-    def touch(s):
-        lt = last[s]
-        if now > lt:
-            if sampling:
-                p = pb_ptr[s]
-                if p < len(pb_t) and pb_t[p] < now:
-                    code = DOWN if nd[s] else WORKING if nw[s] else BLOCKED if nb[s] else IDLE
-                    while p < len(pb_t) and pb_t[p] < now:
-                        pb[s].append(code)
-                        p += 1
-                    pb_ptr[s] = p
-            if now > warm:
-                dt = now - (lt if lt > warm else warm)
-                acc_w[s] += nw[s] * dt
-                if nd[s]:
-                    acc_d[s] += nd[s] * dt
-                if nb[s]:
-                    acc_b[s] += nb[s] * dt
-                if waiting[s]:
-                    acc_q[s] += len(waiting[s]) * dt
-            last[s] = now
+    def mark(s, dw, dd, db):
+        t, w, d, b = log[s][-1]
+        log[s].append((now, w + dw, d + dd, b + db))
 
     def process(g, s):
         # Schedule the end of the current work, or the failure that interrupts it first.
         nonlocal seq
         rem = s_rem[g]
         seq += 1
-        if ttf_draw[s] is not None and s_ttf[g] < rem:
-            s_rem[g] = rem - s_ttf[g]
-            heappush(heap, (now + s_ttf[g], seq, _FAIL, g, 0.0))
+        if fails[s] and s_ttf[g] < rem:
+            rem = s_ttf[g]
+            s_rem[g] -= rem
+            heappush(heap, (now + rem, seq, _FAIL, g, 0.0))
         else:
-            if ttf_draw[s] is not None:
+            if fails[s]:
                 s_ttf[g] -= rem
             heappush(heap, (now + rem, seq, _END, g, 0.0))
+        end = now + rem
+        if end > warm:
+            acc_w[s] += (end if end < H else H) - (now if now > warm else warm)
 
     def start(g, s, birth):
-        touch(s)
-        nw[s] += 1
         s_part[g] = birth
-        s_rem[g] = svc[s]()
+        p = svc_pos[s]
+        if p == CHUNK:
+            refill_svc(s)
+            p = 0
+        svc_pos[s] = p + 1
+        s_rem[g] = svc_buf[s][p]
+        if sampling:
+            mark(s, 1, 0, 0)
         process(g, s)
-
-    def absorb(birth):
-        end_birth.append(birth)
-        end_time.append(now)
 
     def put(birth, j):
         """Try to move a part onto link j; True if it left."""
@@ -144,69 +127,70 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
             return False
         t = dst[j]
         if is_sink[t]:
-            dep[t] += now >= warm
-            absorb(birth)
+            if now >= warm:
+                dep[t] += 1
+            end_birth.append(birth)
+            end_time.append(now)
             return True
         if idle[t]:
             start(idle[t].pop(), t, birth)
             return True
         if cnt[j] < cap[j]:
             cnt[j] += 1
-            touch(t)
-            waiting[t].append((birth, j))
+            waiting[t].append((birth, j, now))
             return True
         return False
 
     def leave(g, s, j):
         """Server g of station s hands its part to link j; False if the link is full."""
-        birth = now if is_source[s] else s_part[g]
-        if not put(birth, j):
-            return False
         if is_source[s]:
+            if not put(now, j):
+                return False
             births.append(now)
+        elif not put(s_part[g], j):
+            return False
         if now >= warm:
             dep[s] += 1
         return True
 
+    def unblock(j):
+        """Link j has room: the longest-blocked server waiting for it moves; returns it, or -1."""
+        if not blocked[j]:
+            return -1
+        up = blocked[j].popleft()
+        su = st_of[up]
+        s_blocked[up] = False
+        bt = s_btime[up]
+        if now > warm:
+            acc_b[su] += now - (bt if bt > warm else warm)
+        if sampling:
+            mark(su, 0, 0, -1)
+        leave(up, su, j)
+        return up
+
     def free(g):
         """Server g has just lost its part: refill it, then let the chain of unblocked servers move."""
-        todo = [g]
-        while todo:
-            g = todo.pop()
+        while g >= 0:
             s = st_of[g]
             if is_source[s]:
                 start(g, s, 0.0)
-                continue
+                return
             w = waiting[s]
             if w:
-                touch(s)
-                birth, j = w.popleft()
+                birth, j, tq = w.popleft()
+                if now > warm:
+                    acc_q[s] += now - (tq if tq > warm else warm)
                 cnt[j] -= 1
                 start(g, s, birth)
-                up = _unblock(j)
-                if up >= 0:
-                    todo.append(up)
+                g = unblock(j)
                 continue
-            touch(s)
             idle[s].append(g)
             best = -1
             for j in in_direct[s]:
                 if blocked[j] and (best < 0 or s_btime[blocked[j][0]] < s_btime[blocked[best][0]]):
                     best = j
-            if best >= 0:
-                up = _unblock(best)  # a zero-slot link: its part goes straight into the idle server g
-                todo.append(up)
-
-    def _unblock(j):
-        """Link j has room: the longest-blocked server waiting for it moves; returns that server or -1."""
-        if not blocked[j]:
-            return -1
-        up = blocked[j].popleft()
-        su = st_of[up]
-        touch(su)
-        nb[su] -= 1
-        leave(up, su, j)
-        return up
+            # A zero-slot link: its blocked part goes straight into the idle server g.
+            g = unblock(best) if best >= 0 else -1
 
     for g in range(ns):
         s = st_of[g]
@@ -222,70 +206,98 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         now, _, ev, g, birth = item
         if ev == _END:
             s = st_of[g]
-            touch(s)
-            nw[s] -= 1
-            if kind[s] != SOURCE:
-                visits += 1
-            outs = out[s]
-            if len(outs) == 1:
-                j = outs[0]
-            else:
-                u = route[s]()
+            if sampling:
+                mark(s, -1, 0, 0)
+            j = single_out[s]
+            if j < 0:
+                u = rt_pos[s]
+                if u >= len(rt_buf[s]):
+                    rt_buf[s] = streams[s][2].random(CHUNK).tolist()
+                    u = 0
+                rt_pos[s] = u + 1
+                u = rt_buf[s][u]
                 cw = cumw[s]
                 k = 0
                 while cw[k] < u:
                     k += 1
-                j = outs[k]
-            if leave(g, s, j):
-                free(g)
+                j = out[s][k]
+            if is_source[s]:
+                if put(now, j):
+                    births.append(now)
+                    if now >= warm:
+                        dep[s] += 1
+                    start(g, s, 0.0)
+                    continue
             else:
-                nb[s] += 1
-                s_link[g] = j
-                s_btime[g] = now
-                blocked[j].append(g)
+                visits += 1
+                if put(s_part[g], j):
+                    if now >= warm:
+                        dep[s] += 1
+                    free(g)
+                    continue
+            s_blocked[g] = True
+            s_btime[g] = now
+            blocked[j].append(g)
+            if sampling:
+                mark(s, 0, 0, 1)
         elif ev == _ARRIVE:
             j = g
             t = dst[j]
             if is_sink[t]:
                 cnt[j] -= 1
-                dep[t] += now >= warm
-                absorb(birth)
+                if now >= warm:
+                    dep[t] += 1
+                end_birth.append(birth)
+                end_time.append(now)
             elif idle[t]:
                 cnt[j] -= 1
                 start(idle[t].pop(), t, birth)
             else:
-                touch(t)
-                waiting[t].append((birth, j))
+                waiting[t].append((birth, j, now))
                 continue
-            up = _unblock(j)
+            up = unblock(j)
             if up >= 0:
                 free(up)
         elif ev == _FAIL:
             s = st_of[g]
-            touch(s)
-            nw[s] -= 1
-            nd[s] += 1
+            r = draw_fail(s, net.mttr[s])
+            if now + r > warm:
+                acc_d[s] += min(now + r, H) - max(now, warm)
+            if sampling:
+                mark(s, -1, 1, 0)
             seq += 1
-            heappush(heap, (now + ttr_draw[s](), seq, _REPAIR, g, 0.0))
+            heappush(heap, (now + r, seq, _REPAIR, g, 0.0))
         else:  # _REPAIR
             s = st_of[g]
-            touch(s)
-            nd[s] -= 1
-            nw[s] += 1
-            s_ttf[g] = ttf_draw[s]()
+            if sampling:
+                mark(s, 1, -1, 0)
+            s_ttf[g] = draw_fail(s, net.mtbf[s])
             process(g, s)
 
-    now = H
+    for g in range(ns):
+        if s_blocked[g]:
+            acc_b[st_of[g]] += H - max(s_btime[g], warm)
     for s in range(n):
-        touch(s)
-    if sampling:
-        for s in range(n):
-            code = DOWN if nd[s] else WORKING if nw[s] else BLOCKED if nb[s] else IDLE
-            pb[s].extend([code] * (len(pb_t) - len(pb[s])))
+        for _, _, tq in waiting[s]:
+            acc_q[s] += H - max(tq, warm)
     return {
         "births": np.asarray(births, dtype=float),
         "end_birth": np.asarray(end_birth, dtype=float),
         "end_time": np.asarray(end_time, dtype=float),
         "working": acc_w, "down": acc_d, "blocked": acc_b, "queue": acc_q,
-        "departures": dep, "visits": visits, "playback": pb,
+        "departures": dep, "visits": visits,
+        "playback": _sample_log(log, playback_t) if sampling else None,
     }
+
+
+def _sample_log(log, times) -> list:
+    """The state of each station at each playback time, from its log of (time, working, down, blocked)."""
+    times = np.asarray(times, dtype=float)
+    result = []
+    for entries in log:
+        arr = np.asarray(entries, dtype=float)
+        idx = np.searchsorted(arr[:, 0], times, side="right") - 1
+        w, d, b = arr[idx, 1], arr[idx, 2], arr[idx, 3]
+        code = np.where(d > 0, DOWN, np.where(w > 0, WORKING, np.where(b > 0, BLOCKED, IDLE)))
+        result.append(code.astype(int).tolist())
+    return result
