@@ -87,33 +87,48 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         log[s].append((now, w + dw, d + dd, b + db))
 
     def process(g, s):
-        # Schedule the end of the current work, or the failure that interrupts it first.
+        # Resume work after a repair: schedule its end, or the next failure if that comes first.
         nonlocal seq
         rem = s_rem[g]
         seq += 1
-        if fails[s] and s_ttf[g] < rem:
+        if s_ttf[g] < rem:
             rem = s_ttf[g]
             s_rem[g] -= rem
             heappush(heap, (now + rem, seq, _FAIL, g, 0.0))
         else:
-            if fails[s]:
-                s_ttf[g] -= rem
+            s_ttf[g] -= rem
             heappush(heap, (now + rem, seq, _END, g, 0.0))
         end = now + rem
         if end > warm:
             acc_w[s] += (end if end < H else H) - (now if now > warm else warm)
 
     def start(g, s, birth):
+        """Server g of station s begins a part: draw its work, schedule its end (or first failure)."""
+        nonlocal seq
         s_part[g] = birth
         p = svc_pos[s]
         if p == CHUNK:
             refill_svc(s)
             p = 0
         svc_pos[s] = p + 1
-        s_rem[g] = svc_buf[s][p]
+        rem = svc_buf[s][p]
         if sampling:
             mark(s, 1, 0, 0)
-        process(g, s)
+        seq += 1
+        if fails[s]:
+            ttf = s_ttf[g]
+            if ttf < rem:
+                s_rem[g] = rem - ttf
+                rem = ttf
+                heappush(heap, (now + rem, seq, _FAIL, g, 0.0))
+            else:
+                s_ttf[g] = ttf - rem
+                heappush(heap, (now + rem, seq, _END, g, 0.0))
+        else:
+            heappush(heap, (now + rem, seq, _END, g, 0.0))
+        end = now + rem
+        if end > warm:
+            acc_w[s] += (end if end < H else H) - (now if now > warm else warm)
 
     def put(birth, j):
         """Try to move a part onto link j; True if it left."""
@@ -141,31 +156,26 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
             return True
         return False
 
-    def leave(g, s, j):
-        """Server g of station s hands its part to link j; False if the link is full."""
-        if is_source[s]:
-            if not put(now, j):
-                return False
-            births.append(now)
-        elif not put(s_part[g], j):
-            return False
-        if now >= warm:
-            dep[s] += 1
-        return True
-
     def unblock(j):
         """Link j has room: the longest-blocked server waiting for it moves; returns it, or -1."""
-        if not blocked[j]:
+        bj = blocked[j]
+        if not bj:
             return -1
-        up = blocked[j].popleft()
+        up = bj.popleft()
         su = st_of[up]
         s_blocked[up] = False
-        bt = s_btime[up]
         if now > warm:
+            bt = s_btime[up]
             acc_b[su] += now - (bt if bt > warm else warm)
         if sampling:
             mark(su, 0, 0, -1)
-        leave(up, su, j)
+        if is_source[su]:
+            put(now, j)
+            births.append(now)
+        else:
+            put(s_part[up], j)
+        if now >= warm:
+            dep[su] += 1
         return up
 
     def free(g):
@@ -182,7 +192,7 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
                     acc_q[s] += now - (tq if tq > warm else warm)
                 cnt[j] -= 1
                 start(g, s, birth)
-                g = unblock(j)
+                g = unblock(j) if blocked[j] else -1
                 continue
             idle[s].append(g)
             best = -1

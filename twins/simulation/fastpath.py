@@ -1,2 +1,229 @@
-def applicable(net):
-    return False
+"""Serial lines as a max-plus (departure-time) recursion, vectorised over stations and replications.
+
+For a line source -> m1 -> ... -> sink of single-server machines, with blocking after service, part n's
+times at station i are
+    S_i(n) = max(A_i(n), D_i(n-1))             start: the part is there and the server is free
+    C_i(n) = S_i(n) + p_i(n)                    completion (p includes repairs of failures in service)
+    D_i(n) = max(C_i(n), S_{i+1}(n - b_i))      departure: room on link i (b_i >= 1 slots, transit counts)
+           = max(C_i(n), D_{i+1}(n - 1))        for a zero-slot link without transport
+    A_{i+1}(n) = D_i(n) + tau_i
+Cell (i, n) only needs cells of the anti-diagonal k = i + n before it (or, for b_i = 1 and zero-slot
+links, cells of the same diagonal computed earlier in it), so we store the cells skewed by diagonal and
+compute a whole diagonal of all stations x all replications with a few numpy operations.
+Failures are operation-dependent and exponential, so the failures during a part's p are Poisson(p/MTBF)
+and their total repair time is Gamma(count, MTTR): the effective service time is drawn directly.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .network import MACHINE, SINK, SOURCE, UNBOUNDED, Network, sample
+
+BUDGET_CELLS = 3_000_000  # cells (levels x stations x replications) per stored array in one batch
+
+
+def _chain(net: Network):
+    """Station order source -> ... -> sink if the network is a serial line of single servers, else None."""
+    if net.n < 3 or len(net.src) != net.n - 1:
+        return None
+    sources = [i for i in range(net.n) if net.kind[i] == SOURCE]
+    if len(sources) != 1:
+        return None
+    order, links = [sources[0]], []
+    while len(net.out[order[-1]]) == 1:
+        j = net.out[order[-1]][0]
+        if len(net.inn[net.dst[j]]) != 1:
+            return None
+        links.append(j)
+        order.append(net.dst[j])
+        if len(order) > net.n:
+            return None
+    if len(order) != net.n or net.kind[order[-1]] != SINK:
+        return None
+    if any(net.kind[i] != MACHINE or net.servers[i] != 1 for i in order[1:-1]):
+        return None
+    return order, links
+
+
+def applicable(net: Network) -> bool:
+    return _chain(net) is not None
+
+
+def batch_size(net: Network, horizon_s: float) -> int:
+    order, _ = _chain(net)
+    levels = _parts_estimate(net, horizon_s) + len(order)
+    return max(1, min(64, BUDGET_CELLS // (levels * len(order))))
+
+
+def _parts_estimate(net: Network, horizon_s: float) -> int:
+    """Parts that leave the source by the horizon, generously: the slowest station up to the first
+    unbounded link sets the pace, plus what the line can store."""
+    order, links = _chain(net)
+    rate, storage = math.inf, 0
+    for i, j in zip(order, links + [None]):
+        if net.kind[i] != SINK:
+            mean = net.mean[i]
+            if net.mtbf[i]:
+                mean *= (net.mtbf[i] + net.mttr[i]) / net.mtbf[i]
+            rate = min(rate, 1.0 / mean if mean > 0 else math.inf)
+            storage += 1
+        if j is None or net.cap[j] >= UNBOUNDED:
+            break
+        storage += net.cap[j]
+    base = rate * horizon_s if math.isfinite(rate) else 0.0
+    return int(base * 1.05 + 8.0 * math.sqrt(base + 1.0) + storage + 32)
+
+
+def _draw(net, order, seed, replications, N):
+    """Effective and pure service times, shape (N, L, R), from each replication's own streams."""
+    L, R = len(order), len(replications)
+    P = np.zeros((N, L, R))
+    W = None
+    fails = any(net.mtbf[i] for i in order)
+    if fails:
+        W = np.zeros((N, L, R))
+    for r, rep in enumerate(replications):
+        streams = net.streams(seed, rep)
+        for col, i in enumerate(order):
+            p = sample(streams[i][0], net.mean[i], net.cv[i], N)
+            if fails:
+                W[:, col, r] = p
+                if net.mtbf[i]:
+                    g = streams[i][1]
+                    count = g.poisson(p / net.mtbf[i])
+                    p = p + g.gamma(count.astype(float), net.mttr[i]) if net.mttr[i] > 0 else p
+            P[:, col, r] = p
+    return P, W
+
+
+def _recursion(net, order, links, P):
+    """S and D skewed by diagonal: X[k, i] is part k - i at station (column) i."""
+    N, L, R = P.shape
+    K = N + L
+    cols = np.arange(L)
+    skew = np.full((K, L, R), 0.0)
+    skew[np.arange(N)[:, None] + cols[None, :], cols[None, :]] = P
+    P = skew
+    S = np.full((K, L, R), -np.inf)
+    D = np.full((K, L, R), -np.inf)
+    tau = np.array([net.tau[j] for j in links])[:, None]
+    sink_direct = net.tau[links[-1]] == 0.0
+    groups = {}
+    zero = []
+    for col, j in enumerate(links):
+        b = net.cap[j]
+        if b >= UNBOUNDED or (col == L - 2 and sink_direct):
+            continue
+        if b == 0:
+            zero.append(col)
+        else:
+            groups.setdefault(b, []).append(col)
+    runs = []  # contiguous runs of columns with the same b, so that slices (not fancy indexing) do
+    for b, c in sorted(groups.items()):
+        start = c[0]
+        for x, y in zip(c, c[1:] + [None]):
+            if y != x + 1:
+                runs.append((b, slice(start, x + 1), slice(start + 1, x + 2)))
+                start = y
+    zero.sort(reverse=True)
+    A = np.empty((L, R))
+    A[0] = 0.0
+    for k in range(K):
+        Sk, Dk = S[k], D[k]
+        if k:
+            np.add(D[k - 1, :-1], tau, out=A[1:])
+            np.maximum(A, D[k - 1], out=Sk)
+        else:
+            A[1:] = -np.inf
+            Sk[:] = A
+        Sk[-1] = A[-1]
+        np.add(Sk, P[k], out=Dk)
+        for b, c, c1 in runs:
+            if k + 1 - b >= 0:
+                np.maximum(Dk[c], S[k + 1 - b, c1], out=Dk[c])
+        for c in zero:
+            np.maximum(Dk[c], Dk[c + 1], out=Dk[c])
+        Dk[-1] = Sk[-1]
+    return S, D
+
+
+def _unskew(X, N):
+    L = X.shape[1]
+    cols = np.arange(L)
+    return X[np.arange(N)[:, None] + cols[None, :], cols[None, :]]
+
+
+def _overlap(a, b, w, H):
+    return np.clip(np.minimum(b, H) - np.maximum(a, w), 0.0, None)
+
+
+def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, replications: list,
+                 playback_t=None) -> list:
+    """Raw records (as engine.run_general returns) for the given replications."""
+    order, links = _chain(net)
+    H, w = float(horizon_s), float(warmup_s)
+    L = len(order)
+    N = _parts_estimate(net, H)
+    while True:
+        P, Wk = _draw(net, order, seed, replications, N)
+        S, D = _recursion(net, order, links, P)
+        S, D = _unskew(S, N), _unskew(D, N)
+        if np.all(D[-1, 0] > H):
+            break
+        N *= 2
+    if Wk is None:
+        Wk = P
+    tau = np.array([net.tau[j] for j in links])
+    raws = []
+    for r, rep in enumerate(replications):
+        s, d, p, wk = S[:, :, r], D[:, :, r], P[:, :, r], Wk[:, :, r]
+        c = s + p
+        arrive = d[:, :-1] + tau  # arrival at columns 1..L-1
+        working = _overlap(s, s + wk, w, H).sum(axis=0)
+        down = _overlap(s + wk, c, w, H).sum(axis=0)
+        blocked = _overlap(c, d, w, H).sum(axis=0)
+        queue = np.zeros(L)
+        queue[1:-1] = _overlap(arrive[:, :-1], s[:, 1:-1], w, H).sum(axis=0)
+        departures = ((d >= w) & (d <= H)).sum(axis=0)
+        left = d[:, 0] <= H
+        done = s[:, -1] <= H
+        ends = s[done, -1]
+        raw = {
+            "births": d[left, 0],
+            "end_birth": d[done, 0],
+            "end_time": ends,
+            "working": [0.0] * net.n, "down": [0.0] * net.n, "blocked": [0.0] * net.n,
+            "queue": [0.0] * net.n, "departures": [0] * net.n,
+            "visits": int((c[:, 1:-1] <= H).sum()),
+            "playback": None,
+        }
+        for col, i in enumerate(order):
+            if col == L - 1:
+                raw["departures"][i] = int(((ends >= w) & (ends <= H)).sum())
+                continue
+            raw["working"][i] = float(working[col])
+            raw["down"][i] = float(down[col])
+            raw["blocked"][i] = float(blocked[col])
+            raw["queue"][i] = float(queue[col])
+            raw["departures"][i] = int(departures[col])
+        if playback_t is not None and rep == 0:
+            raw["playback"] = _playback(net, order, s, wk, c, d, np.asarray(playback_t, dtype=float))
+        raws.append(raw)
+    return raws
+
+
+def _playback(net, order, s, wk, c, d, times):
+    codes = [None] * net.n
+    for col, i in enumerate(order):
+        if col == len(order) - 1:
+            codes[i] = [0] * len(times)
+            continue
+        idx = np.searchsorted(s[:, col], times, side="right") - 1
+        ok = idx >= 0
+        k = np.where(ok, idx, 0)
+        t0, tw, tc, td = s[k, col], s[k, col] + wk[k, col], c[k, col], d[k, col]
+        code = np.where(times < tw, 1, np.where(times < tc, 3, np.where(times < td, 2, 0)))
+        codes[i] = np.where(ok & (times < td), code, 0).astype(int).tolist()
+    return codes

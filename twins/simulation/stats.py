@@ -92,9 +92,9 @@ def mean_ci(values) -> dict:
     mean = float(v.mean())
     if len(v) < 2:
         return {"mean": mean, "ci95": 0.0}
-    from scipy.stats import t as student_t
+    from scipy.special import stdtrit  # the Student-t quantile (scipy.stats.t.ppf), far lighter to import
 
-    half = float(student_t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    half = float(stdtrit(len(v) - 1, 0.975) * v.std(ddof=1) / math.sqrt(len(v)))
     return {"mean": mean, "ci95": half}
 
 
