@@ -16,7 +16,7 @@ def sink(id, x=0.0, z=0.0):
 
 
 def line(*machines, interarrival=None, source_cv=1.0, buffers=None, speed=None, spacing=0.0):
-    """source -> machines... -> sink; `buffers` = capacity of each link (a number or a list)."""
+    """source -> machines... -> sink; `buffers`, `speed`: each link's (one value or a list)."""
     stations = [source(1, interarrival, source_cv, x=0.0)]
     for k, m in enumerate(machines):
         stations.append(Station(**{**m.__dict__, "id": k + 2, "x": spacing * (k + 1)}))
@@ -24,5 +24,7 @@ def line(*machines, interarrival=None, source_cv=1.0, buffers=None, speed=None, 
     n_links = len(stations) - 1
     if not isinstance(buffers, (list, tuple)):
         buffers = [buffers] * n_links
-    links = tuple(Link(100 + k, stations[k].id, stations[k + 1].id, buffers[k], speed) for k in range(n_links))
+    if not isinstance(speed, (list, tuple)):
+        speed = [speed] * n_links
+    links = tuple(Link(100 + k, stations[k].id, stations[k + 1].id, buffers[k], speed[k]) for k in range(n_links))
     return Model(tuple(stations), links)

@@ -1,0 +1,167 @@
+"""Behaviour of the engines beyond textbook queues: routing, transport, merges, the result's shape,
+reproducibility, the fast path against the general engine, progress and cancel."""
+import json
+import math
+
+import pytest
+
+from sim_builders import line, machine, sink, source
+from twins.simulation.model import Link, Model, Station
+from twins.simulation.runner import Cancelled, combine, run_replication, simulate
+
+
+def split_merge_model(speed=None, cap=3):
+    """source -> m2 -> {m3 (weight 1), m4 (weight 3)} -> m5 -> sink: a split and a merge."""
+    st = (source(1, 4.0, x=0), machine(2, 2.0, x=10), machine(3, 6.0, x=20, z=-10),
+          machine(4, 5.0, capacity=2, x=20, z=10), machine(5, 2.0, x=30), sink(6, x=40))
+    ln = (Link(10, 1, 2, None, speed), Link(11, 2, 3, cap, speed, 1.0), Link(12, 2, 4, cap, speed, 3.0),
+          Link(13, 3, 5, cap, speed), Link(14, 4, 5, cap, speed), Link(15, 5, 6, None, speed))
+    return Model(st, ln)
+
+
+def test_split_routes_parts_in_proportion_to_weight():
+    # Binomial: each part goes to m3 with p = 1/4; with n parts the share's standard error is √(p(1−p)/n).
+    res = simulate(split_merge_model(), horizon_s=50_000, warmup_s=1_000, replications=4, seed=3)
+    by_id = {s["asset"]: s for s in res["stations"]}
+    n = by_id[3]["throughput_per_hour"] + by_id[4]["throughput_per_hour"]
+    share = by_id[3]["throughput_per_hour"] / n
+    parts = n * 49_000 / 3600 * 4
+    assert abs(share - 0.25) <= 4 * math.sqrt(0.25 * 0.75 / parts)
+    # Conservation at the merge: everything that went in comes out (up to parts inside at the edges).
+    assert by_id[5]["throughput_per_hour"] == pytest.approx(n, rel=0.01)
+
+
+def test_transport_adds_distance_over_speed_to_lead_time():
+    # Deterministic: 30 m at 1.5 m/s = 20 s on the way in, 0 m to the sink placed at the machine, 2 s of
+    # work, no waiting (one part every 10 s): lead time = 22 s exactly.
+    st = (source(1, 10.0, cv=0.0, x=0), machine(2, 2.0, cv=0.0, x=30), sink(3, x=30))
+    model = Model(st, (Link(1, 1, 2, 5, 1.5), Link(2, 2, 3, None, 1.5)))
+    for engine in ("general", "fastpath"):
+        res = simulate(model, horizon_s=2_000, warmup_s=100, replications=2, seed=1, engine=engine)
+        assert res["lead_time_s"]["mean"] == pytest.approx(22.0)
+        assert res["lead_time_s"]["p95"] == pytest.approx(22.0)
+
+
+def test_parts_in_transit_count_against_the_buffer():
+    # Unlimited supply, a 10 s trip on a 2-slot connection, a fast machine: at most 2 parts per 10 s trip,
+    # so 2 · 3600/10 = 720 parts/h, whichever engine runs it.
+    st = (source(1, x=0), machine(2, 1.0, cv=0.0, x=10), sink(3, x=10))
+    model = Model(st, (Link(1, 1, 2, 2, 1.0), Link(2, 2, 3)))
+    for engine in ("general", "fastpath"):
+        res = simulate(model, horizon_s=3_600, warmup_s=360, replications=1, seed=1, engine=engine)
+        assert abs(res["throughput_per_hour"]["mean"] - 720.0) <= 2 * 3600 / 3240
+
+
+def test_fast_path_equals_general_engine_on_the_same_random_numbers():
+    # Without failures both engines consume each station's service stream in part order, so the
+    # same seed must give the same numbers to rounding: a strong check of the max-plus recursion.
+    model = line(machine(0, 4.0, cv=0.5), machine(0, 5.0, cv=1.0), machine(0, 4.5, cv=2.0),
+                 interarrival=4.0, buffers=[3, 1, 0, None], speed=[0.5, 0.5, None, 0.5], spacing=2.0)
+    kw = dict(horizon_s=20_000, warmup_s=1_000, replications=3, seed=11)
+    fast, general = simulate(model, engine="fastpath", **kw), simulate(model, engine="general", **kw)
+    assert fast["engine"] == "fastpath" and general["engine"] == "general"
+    for key in ("throughput_per_hour", "lead_time_s", "wip"):
+        for stat in fast[key]:
+            assert fast[key][stat] == pytest.approx(general[key][stat], rel=1e-6, abs=1e-6)
+    for a, b in zip(fast["stations"], general["stations"]):
+        for k, v in a["utilization"].items():
+            assert v == pytest.approx(b["utilization"][k], abs=1e-6)
+        assert a["mean_queue"] == pytest.approx(b["mean_queue"], rel=1e-6, abs=1e-9)
+
+
+def test_fast_path_agrees_with_general_engine_within_confidence_intervals_with_failures():
+    model = line(machine(0, 4.0, cv=0.5, mtbf=300, mttr=30), machine(0, 5.0, cv=1.0),
+                 machine(0, 4.0, mtbf=100, mttr=10), buffers=2)
+    kw = dict(horizon_s=40_000, warmup_s=2_000, replications=10, seed=5)
+    fast, general = simulate(model, engine="fastpath", **kw), simulate(model, engine="general", **kw)
+    for key in ("throughput_per_hour", "lead_time_s", "wip"):
+        a, b = fast[key], general[key]
+        assert abs(a["mean"] - b["mean"]) <= 3 * math.hypot(a["ci95"], b["ci95"]), key
+
+
+def test_auto_picks_the_fast_path_only_for_serial_single_server_lines():
+    kw = dict(horizon_s=2_000, warmup_s=100, replications=1, seed=1)
+    assert simulate(line(machine(0, 2.0)), **kw)["engine"] == "fastpath"
+    assert simulate(line(machine(0, 2.0, capacity=2)), **kw)["engine"] == "general"
+    assert simulate(split_merge_model(), **kw)["engine"] == "general"
+
+
+def test_same_seed_gives_identical_results_and_other_seeds_differ():
+    kw = dict(horizon_s=10_000, warmup_s=500, replications=3)
+    for model in (split_merge_model(speed=2.0), line(machine(0, 3.0), machine(0, 3.5), buffers=1)):
+        a = json.dumps(simulate(model, seed=42, **kw), sort_keys=True)
+        assert a == json.dumps(simulate(model, seed=42, **kw), sort_keys=True)
+        assert a != json.dumps(simulate(model, seed=43, **kw), sort_keys=True)
+
+
+@pytest.mark.parametrize("model", [split_merge_model(speed=1.0), line(machine(0, 3.0), buffers=1)],
+                         ids=["general", "fastpath"])
+def test_results_have_the_contract_shape_and_are_json(model):
+    res = simulate(model, horizon_s=8_000, warmup_s=800, replications=3, seed=9)
+    assert json.loads(json.dumps(res)) == res
+    for key in ("throughput_per_hour", "wip"):
+        assert set(res[key]) >= {"mean", "ci95"}
+    assert set(res["lead_time_s"]) >= {"mean", "ci95", "p95"}
+    assert res["replications"] == 3 and res["station_visits"] > 0
+    ids = {s.id for s in model.stations}
+    assert res["bottleneck"] in ids
+    for row in res["stations"]:
+        assert set(row) >= {"asset", "name", "throughput_per_hour", "mean_queue", "utilization"}
+        assert sum(row["utilization"].values()) == pytest.approx(1.0)
+        assert all(v >= -1e-12 for v in row["utilization"].values())
+    ts = res["timeseries"]
+    assert len(ts["t"]) == len(ts["throughput_per_hour"]) == len(ts["wip"]) >= 50
+    assert 800 < ts["t"][0] < ts["t"][-1] < 8_000
+    pb = res["playback"]
+    assert len(pb["t"]) <= 200 and set(pb["states"]) == {str(i) for i in ids}
+    for states in pb["states"].values():
+        assert len(states) == len(pb["t"])
+        assert set(states) <= {"working", "idle", "blocked", "down"}
+
+
+def test_simulate_equals_combining_separately_run_replications():
+    # What a Celery fan-out does: one task per replication, then combine.
+    for model in (split_merge_model(), line(machine(0, 3.0), buffers=1)):
+        kw = dict(horizon_s=5_000, warmup_s=500)
+        reps = [run_replication(model, seed=8, replication=r, **kw) for r in (2, 0, 1)]
+        assert combine(model, reps, **kw) == simulate(model, replications=3, seed=8, **kw)
+
+
+def test_progress_is_reported_and_cancel_stops_the_run():
+    seen = []
+    simulate(split_merge_model(), horizon_s=2_000, warmup_s=0, replications=4, seed=1, progress=seen.append)
+    assert seen == [0.25, 0.5, 0.75, 1.0]
+    calls = []
+
+    def cancel_after_two():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(Cancelled):
+        simulate(split_merge_model(), horizon_s=2_000, warmup_s=0, replications=4, seed=1,
+                 should_cancel=cancel_after_two)
+
+
+def test_buffer_station_holds_parts_fifo_and_unlimited_source_never_starves_the_first_machine():
+    st = (source(1), machine(2, 2.0, cv=0.0), Station(3, "buf", "buffer", capacity=5), machine(4, 3.0, cv=0.0),
+          sink(5))
+    model = Model(st, (Link(1, 1, 2), Link(2, 2, 3, 0), Link(3, 3, 4, 0), Link(4, 4, 5)))
+    res = simulate(model, horizon_s=3_600, warmup_s=600, replications=1, seed=1)
+    by_id = {s["asset"]: s for s in res["stations"]}
+    assert res["throughput_per_hour"]["mean"] == pytest.approx(1200.0, abs=2)
+    assert by_id[4]["utilization"]["working"] == pytest.approx(1.0)
+    assert by_id[2]["utilization"]["idle"] == pytest.approx(0.0)
+    # The buffer is full once the line has filled: its 5 slots hold parts waiting for m4.
+    assert by_id[3]["utilization"]["blocked"] == pytest.approx(1.0)
+
+
+def test_a_cycle_with_an_unbounded_connection_runs_and_obeys_littles_law():
+    # Rework loop: m3 sends 1 part in 5 back to m2 on an unbounded connection (allowed: cannot deadlock).
+    st = (source(1, 10.0), machine(2, 3.0), machine(3, 3.0), sink(4))
+    ln = (Link(1, 1, 2), Link(2, 2, 3, 2), Link(3, 3, 2, None, None, 1.0), Link(4, 3, 4, None, None, 4.0))
+    res = simulate(Model(st, ln), horizon_s=100_000, warmup_s=2_000, replications=4, seed=2)
+    # Each part visits m2 and m3 a geometric number of times, mean 1/(1 − 1/5) = 1.25 (visit ratios).
+    by_id = {s["asset"]: s for s in res["stations"]}
+    assert by_id[2]["throughput_per_hour"] / res["throughput_per_hour"]["mean"] == pytest.approx(1.25, rel=0.03)
+    lam = res["throughput_per_hour"]["mean"] / 3600
+    assert res["wip"]["mean"] == pytest.approx(lam * res["lead_time_s"]["mean"], rel=0.03)
