@@ -27,7 +27,7 @@ export function paramSpecsFor(kind, params = {}, defaults = {}) {
 export function parseValue(spec, text) {
   const raw = String(text ?? '').trim();
   if (raw === '') return { empty: true };
-  if (spec.nullable && /^(null|none|∞|inf|never|unbounded|-)$/i.test(raw)) return { value: null };
+  if (spec.nullable && (raw === spec.nullText || /^(null|none|∞|inf|never|unbounded|unlimited|-)$/i.test(raw))) return { value: null };
   const value = Number(raw.replace(',', '.'));
   if (!Number.isFinite(value)) return { error: 'Enter a number' };
   if (spec.integer && !Number.isInteger(value)) return { error: 'Enter a whole number' };

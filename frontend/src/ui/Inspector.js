@@ -1,0 +1,287 @@
+// Right-hand panel: every field and param of the selected asset (validated, with units), the selected
+// connection's settings, or the layout summary. Edits become commands; the panel redraws on signals.
+import { h, clear, fmt } from '../util/dom.js';
+import { paramSpecsFor, parseValue, CONNECTION_SPECS } from '../editor/params.js';
+import { UpdateAssetCommand, MoveAssetCommand, RotateAssetCommand, SetParamCommand, UpdateConnectionCommand, DeleteConnectionCommand, normDeg } from '../editor/commands/index.js';
+import { STATUS_COLORS } from '../scene/AssetGeometry.js';
+
+const FIELD_SPECS = {
+  x: { key: 'x', label: 'X', unit: 'm', min: -10000, max: 10000 },
+  z: { key: 'z', label: 'Z', unit: 'm', min: -10000, max: 10000 },
+  rotation_deg: { key: 'rotation_deg', label: 'Rotation', unit: '°', min: -36000, max: 36000 },
+};
+
+export class Inspector {
+  constructor(root, editor) {
+    this.editor = editor;
+    this.root = root;
+    this.body = h('div', { class: 'inspector-body', testid: 'inspector' });
+    root.append(this.body);
+    this.inputs = new Map();
+    this.current = null;
+    const s = editor.signals;
+    s.selectionChanged.add(() => this.render());
+    s.sceneLoaded.add(() => this.render());
+    s.layoutChanged.add(() => this.render());
+    s.assetChanged.add((a) => this.current === `a${a.id}` && this.refreshValues());
+    s.connectionChanged.add((c) => (this.current === `c${c.id}` ? this.refreshValues() : null));
+    s.assetRemoved.add(() => this.current === 'layout' && this.render());
+    s.assetAdded.add(() => this.current === 'layout' && this.renderSoon());
+    s.twinsChanged.add(() => this.current && this.current.startsWith('a') && this.renderTwin());
+  }
+
+  renderSoon() {
+    clearTimeout(this.soon);
+    this.soon = setTimeout(() => this.render(), 200);
+  }
+
+  render() {
+    const e = this.editor;
+    clear(this.body);
+    this.inputs.clear();
+    this.twinBox = null;
+    if (!e.layout) return;
+    if (e.selectedConnection !== null && e.connections.has(e.selectedConnection)) return this.renderConnection(e.connections.get(e.selectedConnection));
+    if (e.selection.length === 1 && e.assets.has(e.selection[0])) return this.renderAsset(e.assets.get(e.selection[0]));
+    if (e.selection.length > 1) return this.renderMulti();
+    return this.renderLayout();
+  }
+
+  section(title, ...children) {
+    return h('section', { class: 'insp-section' }, title ? h('h3', {}, title) : null, ...children);
+  }
+
+  // A validated numeric/text field. onCommit(value) receives the parsed value (undefined = default).
+  field(spec, value, onCommit, { placeholder = '', text = false, disabled = false } = {}) {
+    const input = h('input', {
+      name: spec.key,
+      testid: spec.key,
+      type: 'text',
+      inputmode: text ? 'text' : 'decimal',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      placeholder,
+      disabled: disabled || !this.editor.canEdit,
+      'aria-label': spec.label,
+    });
+    input.value = value === undefined || value === null ? '' : text ? value : fmt(value, 3);
+    const error = h('div', { class: 'field-error', testid: `error-${spec.key}` });
+    const validate = () => {
+      if (text) return { value: input.value };
+      const r = parseValue(spec, input.value);
+      error.textContent = r.error || '';
+      input.classList.toggle('invalid', !!r.error);
+      input.setAttribute('aria-invalid', r.error ? 'true' : 'false');
+      return r;
+    };
+    input.addEventListener('input', validate);
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') input.blur();
+      if (ev.key === 'Escape') {
+        input.value = input.dataset.committed ?? '';
+        validate();
+        input.blur();
+      }
+      ev.stopPropagation();
+    });
+    input.addEventListener('change', () => {
+      const r = validate();
+      if (r.error) return;
+      const v = r.empty ? undefined : r.value;
+      if ((input.dataset.committed ?? '') === input.value) return;
+      input.dataset.committed = input.value;
+      onCommit(v);
+    });
+    input.dataset.committed = input.value;
+    this.inputs.set(spec.key, { input, spec, text });
+    return h(
+      'label',
+      { class: 'field' },
+      h('span', { class: 'field-label', title: spec.help || '' }, spec.label),
+      h('span', { class: 'field-input' }, input, spec.unit ? h('span', { class: 'unit' }, spec.unit) : null),
+      error,
+    );
+  }
+
+  renderAsset(asset) {
+    const e = this.editor;
+    this.current = `a${asset.id}`;
+    const type = e.typeOf(asset) || { name: '?', kind: 'decor', defaults: {} };
+    const ro = !e.canEdit;
+    const typeSelect = h('select', { name: 'asset_type', testid: 'asset_type', disabled: ro }, [...e.types.values()].map((t) => h('option', { value: t.id, selected: t.id === asset.asset_type }, `${t.name} (${t.kind})`)));
+    typeSelect.addEventListener('change', () => e.execute(new UpdateAssetCommand(e, asset.id, { asset_type: Number(typeSelect.value) }, null, 'Change type')));
+    this.body.append(
+      h('div', { class: 'insp-head' }, h('span', { class: 'swatch', style: { background: type.color } }), h('div', {}, h('div', { class: 'insp-title', testid: 'inspector-title' }, asset.name), h('div', { class: 'muted small' }, `${type.name} · ${type.kind} · ${fmt(type.width_m)}×${fmt(type.depth_m)}×${fmt(type.height_m)} m`))),
+      this.section(
+        'Asset',
+        this.field({ key: 'name', label: 'Name' }, asset.name, (v) => {
+          if (!v || !String(v).trim()) return e.notify('A name is required.', 'warn');
+          e.execute(new UpdateAssetCommand(e, asset.id, { name: String(v).trim() }, null, 'Rename'));
+        }, { text: true }),
+        h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Type'), h('span', { class: 'field-input' }, typeSelect)),
+        this.field({ key: 'twin_key', label: 'Twin key' }, asset.twin_key || '', (v) => {
+          const key = String(v || '').trim();
+          if (key && !/^[A-Za-z0-9_-]+$/.test(key)) return e.notify('Twin key: letters, digits, - and _ only.', 'warn');
+          e.execute(new UpdateAssetCommand(e, asset.id, { twin_key: key }, null, 'Set twin key'));
+        }, { text: true, placeholder: 'not bound' }),
+      ),
+      this.section(
+        'Placement',
+        h(
+          'div',
+          { class: 'grid3' },
+          this.field(FIELD_SPECS.x, asset.x, (v) => v !== undefined && e.execute(new MoveAssetCommand(e, asset.id, { x: v, z: e.getAsset(asset.id).z }))),
+          this.field(FIELD_SPECS.z, asset.z, (v) => v !== undefined && e.execute(new MoveAssetCommand(e, asset.id, { x: e.getAsset(asset.id).x, z: v }))),
+          this.field(FIELD_SPECS.rotation_deg, asset.rotation_deg, (v) => v !== undefined && e.execute(new RotateAssetCommand(e, asset.id, normDeg(v)))),
+        ),
+      ),
+    );
+    const specs = paramSpecsFor(type.kind, asset.params, type.defaults);
+    if (specs.length) {
+      const fields = specs.map((spec) => {
+        const def = type.defaults ? type.defaults[spec.key] : undefined;
+        const placeholder = def === undefined ? 'default' : def === null ? `default: ${spec.nullText || '—'}` : `default: ${fmt(def, 3)}`;
+        const value = asset.params && spec.key in asset.params ? asset.params[spec.key] : undefined;
+        const f = this.field(spec, value === null ? 'null' : value, (v) => e.execute(new SetParamCommand(e, asset.id, spec.key, v)), { placeholder });
+        if (value === null) this.inputs.get(spec.key).input.value = spec.nullText || 'null';
+        return f;
+      });
+      this.body.append(this.section('Simulation parameters', h('p', { class: 'muted small' }, 'Empty = the type default. Type "none" for no value where allowed.'), ...fields));
+    }
+    const conns = e.connectionsOf(asset.id);
+    if (conns.length) {
+      this.body.append(
+        this.section(
+          'Connections',
+          h(
+            'ul',
+            { class: 'conn-list' },
+            conns.map((c) => {
+              const out = c.source === asset.id;
+              const other = e.assets.get(out ? c.target : c.source);
+              const li = h('li', { testid: `connection-${c.id}` }, h('span', { class: 'arrow' }, out ? '→' : '←'), other ? other.name : '?', h('span', { class: 'muted small' }, c.buffer_capacity === null ? ' ∞' : ` cap ${c.buffer_capacity}`));
+              li.addEventListener('click', () => e.selectConnection(c.id));
+              return li;
+            }),
+          ),
+        ),
+      );
+    }
+    this.twinBox = h('div');
+    this.body.append(this.twinBox);
+    this.renderTwin();
+  }
+
+  renderTwin() {
+    if (!this.twinBox) return;
+    clear(this.twinBox);
+    const asset = this.editor.assets.get(this.editor.selection[0]);
+    if (!asset || !asset.twin_key) return;
+    const twin = this.editor.twins.get(asset.twin_key);
+    const status = twin ? twin.status || 'unknown' : 'unknown';
+    const values = twin && twin.values ? Object.entries(twin.values) : [];
+    this.twinBox.append(
+      this.section(
+        'Live twin',
+        h('div', { class: 'twin-status', testid: 'twin-status' }, h('span', { class: 'dot', style: { background: STATUS_COLORS[status] } }), `${asset.twin_key}: ${status}`),
+        values.length ? h('table', { class: 'kv' }, values.slice(0, 20).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, fmt(v, 3))))) : h('p', { class: 'muted small' }, twin ? 'No telemetry yet.' : 'No twin with this key yet.'),
+      ),
+    );
+  }
+
+  refreshValues() {
+    const e = this.editor;
+    let obj = null;
+    if (this.current && this.current.startsWith('a')) obj = e.assets.get(Number(this.current.slice(1)));
+    if (this.current && this.current.startsWith('c')) obj = e.connections.get(Number(this.current.slice(1)));
+    if (!obj) return this.render();
+    for (const [key, { input, spec, text }] of this.inputs) {
+      if (document.activeElement === input) continue;
+      let v = key in obj ? obj[key] : obj.params ? obj.params[key] : undefined;
+      if (obj.params && key in (obj.params || {}) && !(key in obj)) v = obj.params[key];
+      let shown = v === undefined ? '' : v === null ? (spec.nullable ? spec.nullText || 'null' : '') : text ? v : fmt(v, 3);
+      if (this.current.startsWith('a') && !(key in obj) && !(obj.params && key in obj.params)) shown = '';
+      input.value = shown;
+      input.dataset.committed = shown;
+      input.classList.remove('invalid');
+    }
+    const title = this.body.querySelector('[data-testid="inspector-title"]');
+    if (title && obj.name) title.textContent = obj.name;
+    const typeSel = this.body.querySelector('select[name="asset_type"]');
+    if (typeSel && obj.asset_type && Number(typeSel.value) !== obj.asset_type) this.render();
+  }
+
+  renderConnection(conn) {
+    const e = this.editor;
+    this.current = `c${conn.id}`;
+    const src = e.assets.get(conn.source);
+    const dst = e.assets.get(conn.target);
+    const del = h('button', { class: 'danger', testid: 'delete-connection', disabled: !e.canEdit }, 'Delete connection');
+    del.addEventListener('click', () => e.execute(new DeleteConnectionCommand(e, conn.id)));
+    const fields = CONNECTION_SPECS.map((spec) => {
+      const v = conn[spec.key];
+      const f = this.field(spec, v, (value) => {
+        let val = value;
+        if (val === undefined) val = spec.nullable ? null : 1;
+        e.execute(new UpdateConnectionCommand(e, conn.id, { [spec.key]: val }));
+      }, { placeholder: spec.nullable ? spec.nullText : '' });
+      if (v === null) this.inputs.get(spec.key).input.value = '';
+      this.inputs.get(spec.key).input.dataset.committed = this.inputs.get(spec.key).input.value;
+      return f;
+    });
+    const selSrc = h('a', { href: '#', testid: 'connection-source' }, src ? src.name : '?');
+    selSrc.addEventListener('click', (ev) => (ev.preventDefault(), e.select([conn.source])));
+    const selDst = h('a', { href: '#', testid: 'connection-target' }, dst ? dst.name : '?');
+    selDst.addEventListener('click', (ev) => (ev.preventDefault(), e.select([conn.target])));
+    const length = src && dst ? Math.hypot(dst.x - src.x, dst.z - src.z) : 0;
+    this.body.append(
+      h('div', { class: 'insp-head' }, h('span', { class: 'swatch conveyor' }), h('div', {}, h('div', { class: 'insp-title', testid: 'inspector-title' }, 'Connection'), h('div', { class: 'muted small' }, selSrc, ' → ', selDst, ` · ${fmt(length, 1)} m`))),
+      this.section('Flow', h('p', { class: 'muted small' }, 'Empty buffer = unbounded; empty speed = no transport time.'), ...fields),
+      this.section(null, del),
+    );
+  }
+
+  renderMulti() {
+    const e = this.editor;
+    this.current = 'multi';
+    const counts = new Map();
+    for (const id of e.selection) {
+      const t = e.typeOf(e.assets.get(id));
+      counts.set(t ? t.name : '?', (counts.get(t ? t.name : '?') || 0) + 1);
+    }
+    this.body.append(
+      h('div', { class: 'insp-head' }, h('div', {}, h('div', { class: 'insp-title', testid: 'inspector-title' }, `${e.selection.length} assets selected`), h('div', { class: 'muted small' }, 'Move or rotate them together with the gizmo; Delete or Ctrl+D act on all.'))),
+      this.section('By type', h('table', { class: 'kv' }, [...counts].map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, v))))),
+    );
+  }
+
+  renderLayout() {
+    const e = this.editor;
+    this.current = 'layout';
+    const l = e.layout;
+    const f = e.factory;
+    const counts = new Map();
+    for (const a of e.assets.values()) counts.set(a.asset_type, (counts.get(a.asset_type) || 0) + 1);
+    this.body.append(
+      h('div', { class: 'insp-head' }, h('div', {}, h('div', { class: 'insp-title', testid: 'inspector-title' }, l.name), h('div', { class: 'muted small' }, `${f.name || ''} · ${fmt(f.floor_width_m)} × ${fmt(f.floor_depth_m)} m floor`))),
+      this.section(
+        'Layout',
+        h(
+          'table',
+          { class: 'kv' },
+          h('tr', {}, h('td', {}, 'Status'), h('td', {}, h('span', { class: `chip status-${l.status}` }, l.status.replace('_', ' ')))),
+          h('tr', {}, h('td', {}, 'Revision'), h('td', { testid: 'layout-revision' }, l.revision)),
+          h('tr', {}, h('td', {}, 'Your role'), h('td', {}, e.role)),
+          h('tr', {}, h('td', {}, 'Assets'), h('td', { testid: 'asset-count' }, e.assets.size)),
+          h('tr', {}, h('td', {}, 'Connections'), h('td', {}, e.connections.size)),
+        ),
+        l.description ? h('p', { class: 'muted small' }, l.description) : null,
+      ),
+      this.section(
+        'Assets by type',
+        h('table', { class: 'kv' }, [...e.types.values()].filter((t) => counts.get(t.id)).map((t) => h('tr', {}, h('td', {}, h('span', { class: 'swatch small', style: { background: t.color } }), t.name), h('td', {}, counts.get(t.id))))),
+      ),
+      this.section(null, h('p', { class: 'muted small' }, 'Click an asset to inspect it. Shift-drag to box select. Press ? for all shortcuts.')),
+    );
+  }
+}
