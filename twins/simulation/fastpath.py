@@ -21,7 +21,7 @@ import numpy as np
 
 from .network import MACHINE, SINK, SOURCE, UNBOUNDED, Network, sample
 
-BUDGET_CELLS = 3_000_000  # cells (levels x stations x replications) per stored array in one batch
+BUDGET_CELLS = 6_000_000  # cells (levels x stations x replications) per stored array in one batch
 
 
 def _chain(net: Network):
@@ -77,38 +77,34 @@ def _parts_estimate(net: Network, horizon_s: float) -> int:
 
 
 def _draw(net, order, seed, replications, N):
-    """Effective and pure service times, shape (N, L, R), from each replication's own streams."""
+    """Effective and pure service times, drawn straight into the diagonal layout (K, L, R): part n of
+    column c sits at level n + c. Each replication reads only its own streams."""
     L, R = len(order), len(replications)
-    P = np.zeros((N, L, R))
-    W = None
+    K = N + L
+    P = np.zeros((K, L, R))
     fails = any(net.mtbf[i] for i in order)
-    if fails:
-        W = np.zeros((N, L, R))
+    W = np.zeros((K, L, R)) if fails else P
     for r, rep in enumerate(replications):
         streams = net.streams(seed, rep)
         for col, i in enumerate(order):
             p = sample(streams[i][0], net.mean[i], net.cv[i], N)
             if fails:
-                W[:, col, r] = p
-                if net.mtbf[i]:
+                W[col:col + N, col, r] = p
+                if net.mtbf[i] and net.mttr[i] > 0:
                     g = streams[i][1]
                     count = g.poisson(p / net.mtbf[i])
-                    p = p + g.gamma(count.astype(float), net.mttr[i]) if net.mttr[i] > 0 else p
-            P[:, col, r] = p
+                    p = p + g.gamma(count.astype(float), net.mttr[i])
+            P[col:col + N, col, r] = p
     return P, W
 
 
 def _recursion(net, order, links, P):
-    """S and D skewed by diagonal: X[k, i] is part k - i at station (column) i."""
-    N, L, R = P.shape
-    K = N + L
-    cols = np.arange(L)
-    skew = np.full((K, L, R), 0.0)
-    skew[np.arange(N)[:, None] + cols[None, :], cols[None, :]] = P
-    P = skew
-    S = np.full((K, L, R), -np.inf)
-    D = np.full((K, L, R), -np.inf)
+    """S and D in the diagonal layout: X[k, c] is part k - c at column c."""
+    K, L, R = P.shape
+    S = np.empty((K, L, R))
+    D = np.empty((K, L, R))
     tau = np.array([net.tau[j] for j in links])[:, None]
+    moving = bool(tau.any())
     sink_direct = net.tau[links[-1]] == 0.0
     groups = {}
     zero = []
@@ -130,16 +126,23 @@ def _recursion(net, order, links, P):
     zero.sort(reverse=True)
     A = np.empty((L, R))
     A[0] = 0.0
+    A[1:] = -np.inf
+    S[0] = A
+    np.add(S[0], P[0], out=D[0])
+    D[0, -1] = -np.inf
     for k in range(K):
         Sk, Dk = S[k], D[k]
         if k:
-            np.add(D[k - 1, :-1], tau, out=A[1:])
-            np.maximum(A, D[k - 1], out=Sk)
-        else:
-            A[1:] = -np.inf
-            Sk[:] = A
-        Sk[-1] = A[-1]
-        np.add(Sk, P[k], out=Dk)
+            prev = D[k - 1]
+            if moving:
+                np.add(prev[:-1], tau, out=A[1:])
+                np.maximum(A, prev, out=Sk)
+            else:
+                np.maximum(prev[:-1], prev[1:], out=Sk[1:])
+                np.maximum(prev[0], 0.0, out=Sk[0])
+                A[-1] = prev[-2]
+            Sk[-1] = A[-1]
+            np.add(Sk, P[k], out=Dk)
         for b, c, c1 in runs:
             if k + 1 - b >= 0:
                 np.maximum(Dk[c], S[k + 1 - b, c1], out=Dk[c])
@@ -149,14 +152,12 @@ def _recursion(net, order, links, P):
     return S, D
 
 
-def _unskew(X, N):
-    L = X.shape[1]
-    cols = np.arange(L)
-    return X[np.arange(N)[:, None] + cols[None, :], cols[None, :]]
-
-
-def _overlap(a, b, w, H):
-    return np.clip(np.minimum(b, H) - np.maximum(a, w), 0.0, None)
+def _overlap_sum(a, b, w, H):
+    """Sum over levels of the time each interval [a, b] spends inside the window [w, H]."""
+    x = np.minimum(b, H)
+    x -= np.maximum(a, w)
+    np.maximum(x, 0.0, out=x)
+    return x.sum(axis=0)
 
 
 def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, replications: list,
@@ -169,47 +170,46 @@ def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, 
     while True:
         P, Wk = _draw(net, order, seed, replications, N)
         S, D = _recursion(net, order, links, P)
-        S, D = _unskew(S, N), _unskew(D, N)
-        if np.all(D[-1, 0] > H):
+        if np.all(D[N - 1, 0] > H):  # the last part drawn left the source after the horizon: enough
             break
         N *= 2
-    if Wk is None:
-        Wk = P
+    # Cells past the last drawn part have times after the horizon, so they drop out of every sum.
+    C = S + P
     tau = np.array([net.tau[j] for j in links])
+    working = _overlap_sum(S, S + Wk, w, H)
+    down = _overlap_sum(S + Wk, C, w, H) if Wk is not P else np.zeros((L, len(replications)))
+    blocked = _overlap_sum(C, D, w, H)
+    # Part n reaches column c (at level n + c) when it left column c-1 (level n + c - 1), plus the trip.
+    queue = _overlap_sum(D[:-1, :-2] + tau[:-1, None], S[1:, 1:-1], w, H)
+    departures = ((D >= w) & (D <= H)).sum(axis=0)
+    visits = (C[:, 1:-1] <= H).sum(axis=(0, 1))
     raws = []
     for r, rep in enumerate(replications):
-        s, d, p, wk = S[:, :, r], D[:, :, r], P[:, :, r], Wk[:, :, r]
-        c = s + p
-        arrive = d[:, :-1] + tau  # arrival at columns 1..L-1
-        working = _overlap(s, s + wk, w, H).sum(axis=0)
-        down = _overlap(s + wk, c, w, H).sum(axis=0)
-        blocked = _overlap(c, d, w, H).sum(axis=0)
-        queue = np.zeros(L)
-        queue[1:-1] = _overlap(arrive[:, :-1], s[:, 1:-1], w, H).sum(axis=0)
-        departures = ((d >= w) & (d <= H)).sum(axis=0)
-        left = d[:, 0] <= H
-        done = s[:, -1] <= H
-        ends = s[done, -1]
+        birth = D[:N, 0, r]
+        arrive = S[L - 1:L - 1 + N, L - 1, r]
+        done = arrive <= H
         raw = {
-            "births": d[left, 0],
-            "end_birth": d[done, 0],
-            "end_time": ends,
+            "births": birth[birth <= H],
+            "end_birth": birth[done],
+            "end_time": arrive[done],
             "working": [0.0] * net.n, "down": [0.0] * net.n, "blocked": [0.0] * net.n,
             "queue": [0.0] * net.n, "departures": [0] * net.n,
-            "visits": int((c[:, 1:-1] <= H).sum()),
+            "visits": int(visits[r]),
             "playback": None,
         }
         for col, i in enumerate(order):
             if col == L - 1:
-                raw["departures"][i] = int(((ends >= w) & (ends <= H)).sum())
+                raw["departures"][i] = int(((arrive >= w) & done).sum())
                 continue
-            raw["working"][i] = float(working[col])
-            raw["down"][i] = float(down[col])
-            raw["blocked"][i] = float(blocked[col])
-            raw["queue"][i] = float(queue[col])
-            raw["departures"][i] = int(departures[col])
+            raw["working"][i] = float(working[col, r])
+            raw["down"][i] = float(down[col, r])
+            raw["blocked"][i] = float(blocked[col, r])
+            raw["queue"][i] = float(queue[col - 1, r]) if col else 0.0
+            raw["departures"][i] = int(departures[col, r])
         if playback_t is not None and rep == 0:
-            raw["playback"] = _playback(net, order, s, wk, c, d, np.asarray(playback_t, dtype=float))
+            cells = (np.arange(N)[:, None] + np.arange(L)[None, :], np.arange(L)[None, :], r)
+            raw["playback"] = _playback(net, order, S[cells], Wk[cells], C[cells], D[cells],
+                                        np.asarray(playback_t, dtype=float))
         raws.append(raw)
     return raws
 
