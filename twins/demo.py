@@ -54,26 +54,30 @@ LINE_A_LINKS = [(0, 1), (1, 2), (2, 3), (2, 4), (3, 5), (4, 5), (5, 6), (6, 7), 
 
 LINE_B = [
     ("Kanban Supply", "Housings In", 4, 28),
-    ("Hydraulic Press", "Press-2", 10, 28),
-    ("Buffer Rack", "Buffer B1", 15, 28),
-    ("Robot Cell", "Weld Robot", 21, 28),
-    ("Buffer Rack", "Buffer B2", 27, 28),
-    ("Assembly Station", "Assembly-1", 33, 28),
-    ("Inspection Station", "Final Test", 39, 28),
-    ("Belt Conveyor", "Outfeed Conveyor B", 45, 28),
+    ("Hydraulic Press", "Press-2", 9, 28),
+    ("Buffer Rack", "Buffer B1", 13.5, 28),
+    ("Robot Cell", "Weld Robot", 18.5, 28),
+    ("Buffer Rack", "Buffer B2", 23.5, 28),
+    ("Assembly Station", "Assembly-1", 28.5, 28),
+    ("Inspection Station", "Final Test", 33.5, 28),
+    ("Buffer Rack", "Buffer B3", 37.5, 28),
+    ("Robot Cell", "Pack Robot", 42.5, 28),
+    ("Belt Conveyor", "Outfeed Conveyor B", 48.5, 28),
     ("Shipping Dock", "Dock B", 55, 28),
 ]
-LINE_B_LINKS = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8)]
+LINE_B_LINKS = [(i, i + 1) for i in range(len(LINE_B) - 1)]
 
 DECOR = [
     ("Operator", "Operator Ana", 19, 10),
-    ("Operator", "Operator Ben", 33, 31),
+    ("Operator", "Operator Ben", 28.5, 31),
+    ("Operator", "Packer Dee", 42.5, 31.5),
     ("Operator", "Inspector Cy", 45, 12.5),
     ("Pallet Rack", "Rack North 1", 10, 37),
     ("Pallet Rack", "Rack North 2", 14, 37),
     ("Pallet Rack", "Rack North 3", 18, 37),
     ("Safety Fence", "Fence Robot A", 35, 7.5),
-    ("Safety Fence", "Fence Robot B", 21, 25.5),
+    ("Safety Fence", "Fence Robot B", 18.5, 25.5),
+    ("Safety Fence", "Fence Robot C", 42.5, 25.5),
     ("Pallet Rack", "Rack South", 50, 3),
 ]
 

@@ -20,6 +20,8 @@ def has_role(*, user, factory_id: int, at_least: str) -> bool:
 
 def factories_for_user(*, user) -> QuerySet[Factory]:
     qs = Factory.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
     if user.is_staff:
         return qs
     return qs.filter(memberships__user=user).distinct()

@@ -21,6 +21,8 @@ class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         user = self.request.user
         qs = factories_for_user(user=user)
+        if not user.is_authenticated:
+            return qs
         if user.is_staff:
             return qs.annotate(my_role=Value(Role.OWNER))
         role = Membership.objects.filter(factory=OuterRef("pk"), user=user).values("role")[:1]
