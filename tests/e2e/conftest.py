@@ -44,6 +44,7 @@ class Stack:
             **os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0", "METAVERSE_TESTING": "1",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "METAVERSE_MEDIA_ROOT": str(tmp / "media"),
             "METAVERSE_CHANNEL_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}", "AXES_ENABLED": "0", "PYTHONUNBUFFERED": "1",
+            "CELERY_TASK_DEFAULT_QUEUE": f"e2e-{uuid.uuid4().hex[:6]}",
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
 
@@ -77,7 +78,7 @@ class Stack:
         log = open(self.tmp / "worker.log", "a")
         self.procs.append(subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "metaverse", "worker", "-l", "warning", "-c", "2", "-n", f"e2e-{uuid.uuid4().hex[:6]}@%h",
-             "-Q", self.env.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"e2e-{uuid.uuid4().hex[:6]}")],
+             "-Q", self.env["CELERY_TASK_DEFAULT_QUEUE"]],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         ))
 
