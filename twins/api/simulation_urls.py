@@ -1,2 +1,9 @@
-"""REST routes of this area (filled in by its own issue)."""
-urlpatterns = []
+"""REST routes of simulation runs: /api/simulations/ (+ cancel, export)."""
+from rest_framework.routers import SimpleRouter
+
+from .views.simulations import SimulationViewSet
+
+router = SimpleRouter(trailing_slash=True)
+router.register("simulations", SimulationViewSet, basename="simulation")
+
+urlpatterns = router.urls
