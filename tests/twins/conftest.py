@@ -31,3 +31,14 @@ def at(seconds: float) -> str:
 
 
 ORIGIN = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_anomaly_state():
+    """Twin ids can repeat between tests (SQLite reuses them after a rollback): start each test's EWMA clean."""
+    from collaboration import redis_state
+
+    client = redis_state.client()
+    for key in client.scan_iter(f"{redis_state._prefix()}:mv:ewma:*"):
+        client.delete(key)
+    yield

@@ -72,7 +72,7 @@ def alarm_ack(*, alarm: Alarm, by) -> Alarm:
     factory_id = alarm.twin.factory_id
     require_role(user=by, factory_id=factory_id, at_least=Role.ENGINEER, action="acknowledge alarms")
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().select_related("twin", "acked_by").get(pk=alarm.pk)
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("twin", "acked_by").get(pk=alarm.pk)
         if alarm.acked_at is None:
             alarm.acked_by = by
             alarm.acked_at = timezone.now()

@@ -87,7 +87,8 @@ class TwinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFactory):
             raise Invalid("The query parameter 'name' is required.", errors={"name": ["This parameter is required."]})
         end = parse_time_param(request.query_params.get("to"), field="to") or timezone.now()
         start = parse_time_param(request.query_params.get("from"), field="from") or end - timedelta(hours=1)
-        bucket_s = int_param(request, "bucket_s") or 60
+        bucket_s = int_param(request, "bucket_s")
+        bucket_s = 60 if bucket_s is None else bucket_s
         if bucket_s < 1 or bucket_s > 366 * 86400:
             raise Invalid("bucket_s must be between 1 and 31622400.", errors={"bucket_s": ["Out of range."]})
         return Response(twin_history(twin=twin, name=name, start=start, end=end, bucket_s=bucket_s))
