@@ -19,9 +19,13 @@ GENESIS = "0" * 64
 
 
 def _canonical(value):
-    """The value as both backends give it back: PostgreSQL's jsonb writes integral floats ≥ 1e16 as integers."""
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e16:
-        return int(value)
+    """The value as both backends give it back: PostgreSQL's jsonb writes integral floats ≥ 1e16 as integers
+    and drops the sign of -0.0."""
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        if value.is_integer() and abs(value) >= 1e16:
+            return int(value)
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in value.items()}
     if isinstance(value, list):
