@@ -67,6 +67,9 @@ def test_fast_path_equals_general_engine_on_the_same_random_numbers():
         for k, v in a["utilization"].items():
             assert v == pytest.approx(b["utilization"][k], abs=1e-6)
         assert a["mean_queue"] == pytest.approx(b["mean_queue"], rel=1e-6, abs=1e-9)
+    assert fast["playback"] == general["playback"]
+    for key, values in fast["timeseries"].items():
+        assert values == pytest.approx(general["timeseries"][key])
 
 
 def test_fast_path_agrees_with_general_engine_within_confidence_intervals_with_failures():

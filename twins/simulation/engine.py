@@ -19,6 +19,8 @@ from .network import SINK, SOURCE, Network, sample
 CHUNK = 1024
 IDLE, WORKING, BLOCKED, DOWN = 0, 1, 2, 3
 _END, _FAIL, _REPAIR, _ARRIVE = 0, 1, 2, 3
+# Heap items are (time, key, birth): key < number of servers is that server's pending event, otherwise
+# an arrival on link key - servers. Ties break on the key, so the order is deterministic without a counter.
 
 
 def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, replication: int,
@@ -77,34 +79,46 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
     births, end_birth, end_time = [], [], []
     visits = 0
     heap = []
-    seq = 0
+    s_ev = [0] * ns  # the one pending event of each server: _END, _FAIL or _REPAIR
     now = 0.0
     sampling = playback_t is not None
-    log = [[(0.0, 0, 0, 0)] for _ in range(n)] if sampling else None
+    pb_t = [float(t) for t in playback_t] if sampling else []
+    pb_n = len(pb_t)
+    pb_next = [0] * n
+    pb = [[] for _ in range(n)]
+    counts = [[0, 0, 0] for _ in range(n)]  # working, down, blocked servers (replication 0 only)
 
     def mark(s, dw, dd, db):
-        t, w, d, b = log[s][-1]
-        log[s].append((now, w + dw, d + dd, b + db))
+        # Playback samples before `now` see the state that held until now; then apply the change.
+        c = counts[s]
+        p = pb_next[s]
+        if p < pb_n and pb_t[p] < now:
+            code = _code(c)
+            while p < pb_n and pb_t[p] < now:
+                pb[s].append(code)
+                p += 1
+            pb_next[s] = p
+        c[0] += dw
+        c[1] += dd
+        c[2] += db
 
     def process(g, s):
         # Resume work after a repair: schedule its end, or the next failure if that comes first.
-        nonlocal seq
         rem = s_rem[g]
-        seq += 1
         if s_ttf[g] < rem:
             rem = s_ttf[g]
             s_rem[g] -= rem
-            heappush(heap, (now + rem, seq, _FAIL, g, 0.0))
+            s_ev[g] = _FAIL
         else:
             s_ttf[g] -= rem
-            heappush(heap, (now + rem, seq, _END, g, 0.0))
+            s_ev[g] = _END
+        heappush(heap, (now + rem, g, 0.0))
         end = now + rem
         if end > warm:
             acc_w[s] += (end if end < H else H) - (now if now > warm else warm)
 
     def start(g, s, birth):
         """Server g of station s begins a part: draw its work, schedule its end (or first failure)."""
-        nonlocal seq
         s_part[g] = birth
         p = svc_pos[s]
         if p == CHUNK:
@@ -114,30 +128,26 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         rem = svc_buf[s][p]
         if sampling:
             mark(s, 1, 0, 0)
-        seq += 1
         if fails[s]:
             ttf = s_ttf[g]
             if ttf < rem:
                 s_rem[g] = rem - ttf
                 rem = ttf
-                heappush(heap, (now + rem, seq, _FAIL, g, 0.0))
+                s_ev[g] = _FAIL
             else:
                 s_ttf[g] = ttf - rem
-                heappush(heap, (now + rem, seq, _END, g, 0.0))
-        else:
-            heappush(heap, (now + rem, seq, _END, g, 0.0))
+                s_ev[g] = _END
+        heappush(heap, (now + rem, g, 0.0))
         end = now + rem
         if end > warm:
             acc_w[s] += (end if end < H else H) - (now if now > warm else warm)
 
     def put(birth, j):
         """Try to move a part onto link j; True if it left."""
-        nonlocal seq
         if tau[j] > 0.0:
             if cnt[j] < cap[j]:
                 cnt[j] += 1
-                seq += 1
-                heappush(heap, (now + tau[j], seq, _ARRIVE, j, birth))
+                heappush(heap, (now + tau[j], ns + j, birth))
                 return True
             return False
         t = dst[j]
@@ -213,7 +223,8 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         item = heappop(heap)
         if item[0] > H:
             break
-        now, _, ev, g, birth = item
+        now, g, birth = item
+        ev = s_ev[g] if g < ns else _ARRIVE
         if ev == _END:
             s = st_of[g]
             if sampling:
@@ -251,7 +262,7 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
             if sampling:
                 mark(s, 0, 0, 1)
         elif ev == _ARRIVE:
-            j = g
+            j = g - ns
             t = dst[j]
             if is_sink[t]:
                 cnt[j] -= 1
@@ -275,8 +286,8 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
                 acc_d[s] += min(now + r, H) - max(now, warm)
             if sampling:
                 mark(s, -1, 1, 0)
-            seq += 1
-            heappush(heap, (now + r, seq, _REPAIR, g, 0.0))
+            s_ev[g] = _REPAIR
+            heappush(heap, (now + r, g, 0.0))
         else:  # _REPAIR
             s = st_of[g]
             if sampling:
@@ -296,18 +307,10 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         "end_time": np.asarray(end_time, dtype=float),
         "working": acc_w, "down": acc_d, "blocked": acc_b, "queue": acc_q,
         "departures": dep, "visits": visits,
-        "playback": _sample_log(log, playback_t) if sampling else None,
+        "playback": [pb[s] + [_code(counts[s])] * (pb_n - len(pb[s])) for s in range(n)] if sampling else None,
     }
 
 
-def _sample_log(log, times) -> list:
-    """The state of each station at each playback time, from its log of (time, working, down, blocked)."""
-    times = np.asarray(times, dtype=float)
-    result = []
-    for entries in log:
-        arr = np.asarray(entries, dtype=float)
-        idx = np.searchsorted(arr[:, 0], times, side="right") - 1
-        w, d, b = arr[idx, 1], arr[idx, 2], arr[idx, 3]
-        code = np.where(d > 0, DOWN, np.where(w > 0, WORKING, np.where(b > 0, BLOCKED, IDLE)))
-        result.append(code.astype(int).tolist())
-    return result
+def _code(counts) -> int:
+    """One state for a station with several servers: down, else working, else blocked, else idle."""
+    return DOWN if counts[1] else WORKING if counts[0] else BLOCKED if counts[2] else IDLE
