@@ -11,6 +11,7 @@ is a no-op. A cancel flips the status in the database; batches look at it before
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -44,14 +45,14 @@ MAX_HORIZON_S = 90 * 24 * 3600
 MAX_REPLICATIONS = 200
 MAX_STATIONS = 500
 MAX_CONNECTIONS = 2000
-MAX_VISITS_PER_REPLICATION = 20_000_000
-MAX_VISITS_PER_RUN = 400_000_000
+MAX_VISITS_PER_REPLICATION = 5_000_000
+MAX_VISITS_PER_RUN = 100_000_000
 DEFAULTS = {"horizon_s": 8 * 3600.0, "warmup_s": 0.0, "replications": 10}
 PARAM_KEYS = {"layout", "horizon_s", "warmup_s", "replications", "seed"}
 MAX_SEED = 2**63 - 1
 BATCHES_MAX = 16  # a run is cut into at most this many batches of replications (the units of fan-out)
 PUBLISH_INTERVAL_S = 0.25  # sim.progress at most four times a second per run, across all workers
-CANCEL_POLL_S = 0.3
+CANCEL_POLL_S = 0.2
 STORE_TTL_S = 24 * 3600
 
 
@@ -188,13 +189,17 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
         if store.hexists(reps_key, str(r)):
             continue
         try:
-            rep = runner.run_replication(model, horizon_s=p["horizon_s"], warmup_s=p["warmup_s"], seed=p["seed"], replication=r)
+            rep = _run_replication(model, p, r, cancelled)
+        except runner.Cancelled:
+            return
         except ModelError as exc:  # the snapshot was validated, so this means the engine disagrees
             simulation_fail(run_id=run_id, error=model_error_to_invalid(exc, model).message)
             return
         except Exception as exc:
             log.exception("simulation run %s: replication %s failed", run_id, r)
             simulation_fail(run_id=run_id, error=f"The simulation engine failed in replication {r + 1}: {type(exc).__name__}: {exc}")
+            return
+        if cancelled(fresh=True):  # cancelled while this replication ran: keep nothing of it
             return
         pipe = store.pipeline()
         pipe.hset(reps_key, str(r), json.dumps(rep, separators=(",", ":")))
@@ -203,6 +208,16 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
         done = pipe.execute()[-1]
         simulation_progress(run_id=run_id, layout_id=run.layout_id, progress=done / p["replications"])
     _maybe_combine(run, model)
+
+
+def _run_replication(model: Model, p: dict, replication: int, should_cancel) -> dict:
+    kwargs = {"horizon_s": p["horizon_s"], "warmup_s": p["warmup_s"], "seed": p["seed"], "replication": replication}
+    if _ENGINE_CANCELS:  # the engine can stop inside a long replication
+        kwargs["should_cancel"] = should_cancel
+    return runner.run_replication(model, **kwargs)
+
+
+_ENGINE_CANCELS = "should_cancel" in inspect.signature(runner.run_replication).parameters
 
 
 def _maybe_combine(run: SimulationRun, model: Model) -> None:
@@ -270,9 +285,9 @@ def _cancel_watch(run_id: int):
     """A should_cancel() that looks at the run's status in the database at most every CANCEL_POLL_S."""
     state = {"at": 0.0, "stop": False}
 
-    def should_cancel() -> bool:
+    def should_cancel(fresh: bool = False) -> bool:
         now = time.monotonic()
-        if not state["stop"] and now - state["at"] >= CANCEL_POLL_S:
+        if not state["stop"] and (fresh or now - state["at"] >= CANCEL_POLL_S):
             state["at"] = now
             status = SimulationRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
             state["stop"] = status != Status.RUNNING
