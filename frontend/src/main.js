@@ -51,6 +51,7 @@ function boot() {
 }
 
 async function startWorkspace(root, user, layoutId) {
+  const timings = { start: performance.now() };
   const transport = new Transport();
   const editor = new Editor({ transport, user });
   let view;
@@ -189,6 +190,7 @@ async function startWorkspace(root, user, layoutId) {
   const hooks = {
     editor,
     view,
+    timings,
     commands: Commands,
     api: Api,
     ready,
@@ -240,15 +242,18 @@ async function startWorkspace(root, user, layoutId) {
   let scene;
   try {
     scene = await Api.scene(layoutId);
+    timings.fetched = performance.now();
   } catch (err) {
     ui.loading.replaceChildren(h('div', { class: 'form-error', testid: 'load-error' }, err.status === 404 ? 'This layout does not exist or you are not a member of its factory.' : `Could not load the layout: ${err.message}`), h('a', { href: '/' }, 'Back to my factories'));
     if (err.status === 401 || err.status === 403) location.assign(`/login/?next=${encodeURIComponent(location.pathname)}`);
     return;
   }
   editor.load(scene);
+  timings.built = performance.now();
   viewpoints = new Viewpoints(ui.sidePanels, view, layoutId);
   document.title = `${editor.layout.name} · ${editor.factory.name || 'Factory'} · Industrial Metaverse`;
   view.afterFirstFrame.push(() => {
+    timings.firstFrame = performance.now();
     ui.loading.remove();
     document.documentElement.dataset.sceneReady = 'true';
     resolveReady(hooks);

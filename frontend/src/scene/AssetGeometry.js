@@ -17,7 +17,7 @@ function part(geom, { x = 0, y = 0, z = 0, rx = 0, ry = 0, rz = 0, shade = 1 } =
 }
 
 const box = (w, h, d, at) => part(new THREE.BoxGeometry(w, h, d), { ...at, y: (at?.y || 0) + h / 2 });
-const cyl = (rt, rb, h, at, seg = 20) => part(new THREE.CylinderGeometry(rt, rb, h, seg), { ...at, y: (at?.y || 0) + h / 2 });
+const cyl = (rt, rb, h, at, seg = 10) => part(new THREE.CylinderGeometry(rt, rb, h, seg), { ...at, y: (at?.y || 0) + h / 2 });
 
 function machine(w, d, h) {
   const base = Math.min(0.15, h * 0.1);
@@ -83,11 +83,11 @@ function robot(w, d, h) {
   const arm = Math.max(0.12, r * 0.35);
   return [
     box(w * 0.9, 0.08, d * 0.9, { shade: 0.35 }),
-    cyl(r, r * 1.1, h * 0.18, { y: 0.08, shade: 0.5 }),
-    cyl(r * 0.75, r * 0.8, h * 0.12, { y: 0.08 + h * 0.18, shade: 1 }),
+    cyl(r, r * 1.1, h * 0.18, { y: 0.08, shade: 0.5 }, 12),
+    cyl(r * 0.75, r * 0.8, h * 0.12, { y: 0.08 + h * 0.18, shade: 1 }, 12),
     part(new THREE.BoxGeometry(arm, h * 0.45, arm), { y: h * 0.5, x: r * 0.25, rz: -0.35, shade: 1 }),
     part(new THREE.BoxGeometry(h * 0.4, arm * 0.8, arm * 0.8), { y: h * 0.72, x: r * 0.6 + h * 0.12, rz: -0.25, shade: 0.9 }),
-    part(new THREE.SphereGeometry(arm * 0.7, 12, 8), { y: h * 0.7, x: r * 0.42, shade: 0.4 }),
+    part(new THREE.SphereGeometry(arm * 0.7, 8, 6), { y: h * 0.7, x: r * 0.42, shade: 0.4 }),
     part(new THREE.BoxGeometry(arm * 0.6, h * 0.12, arm * 0.9), { y: h * 0.56, x: r * 0.6 + h * 0.3, shade: 0.35 }),
   ];
 }
@@ -95,8 +95,8 @@ function robot(w, d, h) {
 function operator(w, d, h) {
   const r = Math.min(w, d, 0.6) * 0.38;
   return [
-    part(new THREE.CapsuleGeometry(r, Math.max(0.1, h * 0.78 - 2 * r), 4, 12), { y: h * 0.39 + 0.02, shade: 1 }),
-    part(new THREE.SphereGeometry(r * 0.72, 14, 10), { y: h * 0.86, shade: 0.85 }),
+    part(new THREE.CapsuleGeometry(r, Math.max(0.1, h * 0.78 - 2 * r), 3, 10), { y: h * 0.39 + 0.02, shade: 1 }),
+    part(new THREE.SphereGeometry(r * 0.72, 10, 7), { y: h * 0.86, shade: 0.85 }),
   ];
 }
 
@@ -128,3 +128,12 @@ export const STATUS_COLORS = {
   offline: '#6b7280',
   unknown: '#94a3b8',
 };
+
+// A plain box of the type's size: the far level of detail (12 triangles).
+export function proxyGeometryForType(type) {
+  const w = Math.max(0.1, Number(type.width_m) || 1);
+  const d = Math.max(0.1, Number(type.depth_m) || 1);
+  const h = Math.max(0.1, Number(type.height_m) || 1);
+  const g = type.kind === 'operator' ? new THREE.CylinderGeometry(Math.min(w, d) * 0.35, Math.min(w, d) * 0.35, h, 6) : new THREE.BoxGeometry(w, h, d);
+  return part(g, { y: h / 2, shade: 0.95 });
+}

@@ -1,7 +1,7 @@
 // Draws every asset with one InstancedMesh per asset type (or per material of its glTF model), so draw
 // calls stay flat as the layout grows. Keeps assetId <-> (type, instance index) maps for picking.
 import * as THREE from 'three';
-import { geometryForType, STATUS_COLORS } from './AssetGeometry.js';
+import { geometryForType, proxyGeometryForType, STATUS_COLORS } from './AssetGeometry.js';
 
 const SELECTED = new THREE.Color('#38bdf8');
 const HOVER = new THREE.Color('#ffffff');
@@ -14,9 +14,12 @@ const scl = new THREE.Vector3(1, 1, 1);
 const yAxis = new THREE.Vector3(0, 1, 0);
 
 export class AssetMeshes {
-  constructor(editor, models = null) {
+  constructor(editor, models = null, { blobShadows = false, cheap = false } = {}) {
+    this.cheap = cheap;
     this.editor = editor;
     this.models = models;
+    this.blobShadows = blobShadows;
+    this.blobMaterial = blobShadows ? makeBlobMaterial() : null;
     this.group = new THREE.Group();
     this.group.name = 'Assets';
     this.entries = new Map(); // typeId -> entry
@@ -25,6 +28,24 @@ export class AssetMeshes {
     this.hovered = null;
     this.poses = new Map(); // assetId -> preview pose while dragging
     this.onChange = () => {};
+    this.detailed = true;
+  }
+
+  // Far level of detail: every type drawn as its box when the camera is far away (big layouts).
+  setDetailed(detailed) {
+    if (detailed === this.detailed) return;
+    this.detailed = detailed;
+    for (const entry of this.entries.values()) this.applyDetail(entry);
+    this.onChange();
+  }
+
+  applyDetail(entry) {
+    if (!entry.proxyGeometry) entry.proxyGeometry = proxyGeometryForType(entry.type);
+    const useProxy = !this.detailed && entry.parts.length === 1 && entry.parts[0].owned && !entry.parts[0].neutralInstanceColor;
+    const mesh = entry.meshes[0];
+    if (mesh) mesh.geometry = useProxy ? entry.proxyGeometry : entry.parts[0].geometry;
+    // Contact shadows only close up: from far away they are invisible but cost fill rate.
+    for (const m of entry.meshes) if (m.userData.noPick) m.visible = this.detailed;
   }
 
   // ---- building ----------------------------------------------------------------------------------
@@ -75,7 +96,7 @@ export class AssetMeshes {
 
   partsFor(type) {
     const geometry = geometryForType(type);
-    const material = new THREE.MeshStandardMaterial({ vertexColors: true, roughness: 0.55, metalness: 0.15 });
+    const material = this.cheap ? new THREE.MeshLambertMaterial({ vertexColors: true }) : new THREE.MeshStandardMaterial({ vertexColors: true, roughness: 0.55, metalness: 0.15 });
     return [{ geometry, material, owned: true }];
   }
 
@@ -107,6 +128,25 @@ export class AssetMeshes {
       entry.meshes.push(mesh);
       this.group.add(mesh);
     }
+    if (this.blobShadows) {
+      // Soft contact shadow under each asset (cheap stand-in for shadow maps on software renderers).
+      if (!entry.blobGeometry) {
+        const w = entry.type.width_m * 1.25 + 0.5;
+        const d = entry.type.depth_m * 1.25 + 0.5;
+        entry.blobGeometry = new THREE.PlaneGeometry(w, d).rotateX(-Math.PI / 2).translate(0.25, 0.012, 0.3);
+      }
+      const blob = new THREE.InstancedMesh(entry.blobGeometry, this.blobMaterial, entry.capacity);
+      blob.instanceMatrix = matrix;
+      blob.count = entry.ids.length;
+      blob.frustumCulled = false;
+      blob.renderOrder = 2;
+      blob.name = `Shadows:${entry.type.name}`;
+      blob.userData.entry = entry;
+      blob.userData.noPick = true;
+      entry.meshes.push(blob);
+      this.group.add(blob);
+    }
+    this.applyDetail(entry);
     if (keep) {
       // Colours may need the new material's vertex colour semantics; recompute everything.
       entry.ids.forEach((id, i) => this.writeInstance(entry, i, this.editor.assets.get(id)));
@@ -119,6 +159,8 @@ export class AssetMeshes {
       this.group.remove(mesh);
       mesh.dispose();
     }
+    if (entry.blobGeometry) entry.blobGeometry.dispose();
+    if (entry.proxyGeometry) entry.proxyGeometry.dispose();
     for (const p of entry.parts || []) {
       if (p.owned) {
         p.geometry.dispose();
@@ -267,7 +309,7 @@ export class AssetMeshes {
   // ---- picking ----------------------------------------------------------------------------------
   get meshes() {
     const out = [];
-    for (const e of this.entries.values()) for (const m of e.meshes) if (m.count > 0) out.push(m);
+    for (const e of this.entries.values()) for (const m of e.meshes) if (m.count > 0 && !m.userData.noPick) out.push(m);
     return out;
   }
 
@@ -283,4 +325,29 @@ export class AssetMeshes {
   get count() {
     return this.slots.size;
   }
+}
+
+function makeBlobMaterial() {
+  const size = 64;
+  const canvas = document.createElement('canvas');
+  canvas.width = size;
+  canvas.height = size;
+  const g = canvas.getContext('2d');
+  const img = g.createImageData(size, size);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      // Rounded-rectangle falloff: opaque core, soft edges.
+      const u = Math.abs((x + 0.5) / size - 0.5) * 2;
+      const v = Math.abs((y + 0.5) / size - 0.5) * 2;
+      const d = Math.pow(Math.pow(u, 4) + Math.pow(v, 4), 0.25);
+      const a = 1 - THREE.MathUtils.smoothstep(d, 0.55, 1.0);
+      const i = (y * size + x) * 4;
+      img.data[i] = img.data[i + 1] = img.data[i + 2] = 0;
+      img.data[i + 3] = Math.round(a * 255);
+    }
+  }
+  g.putImageData(img, 0, 0);
+  const tex = new THREE.CanvasTexture(canvas);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  return new THREE.MeshBasicMaterial({ map: tex, transparent: true, opacity: 0.38, depthWrite: false, color: 0x000000, toneMapped: false });
 }

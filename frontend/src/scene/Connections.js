@@ -31,7 +31,7 @@ function edgeDistance(type, rotDeg, dx, dz) {
 }
 
 export class Connections {
-  constructor(editor, poseOf) {
+  constructor(editor, poseOf, { cheap = false } = {}) {
     this.editor = editor;
     this.poseOf = poseOf;
     this.group = new THREE.Group();
@@ -45,7 +45,7 @@ export class Connections {
     const beltGeom = new THREE.BoxGeometry(1, 0.08, BELT_W);
     beltGeom.translate(0.5, 0, 0);
     this.beltGeom = beltGeom;
-    this.beltMat = new THREE.MeshStandardMaterial({ roughness: 0.8, metalness: 0.2 });
+    this.beltMat = cheap ? new THREE.MeshLambertMaterial() : new THREE.MeshStandardMaterial({ roughness: 0.8, metalness: 0.2 });
     const shape = new THREE.Shape();
     shape.moveTo(0.22, 0);
     shape.lineTo(-0.12, 0.18);

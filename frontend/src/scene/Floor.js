@@ -7,7 +7,9 @@ export function floorBounds(factory) {
   return { minX: 0, minZ: 0, maxX: W, maxZ: D, width: W, depth: D, cx: W / 2, cz: D / 2 };
 }
 
-export function buildFloor(factory) {
+export function buildFloor(factory, { cheap = false } = {}) {
+  // On software renderers the floor covers most pixels: an unlit material keeps frames fast.
+  const surface = (color, roughness) => (cheap ? new THREE.MeshBasicMaterial({ color }) : new THREE.MeshStandardMaterial({ color, roughness, metalness: 0 }));
   const b = floorBounds(factory);
   const group = new THREE.Group();
   group.name = 'Floor';
@@ -15,7 +17,7 @@ export function buildFloor(factory) {
   const margin = Math.max(6, Math.min(b.width, b.depth) * 0.15);
   const apron = new THREE.Mesh(
     new THREE.PlaneGeometry(b.width + margin * 2, b.depth + margin * 2),
-    new THREE.MeshStandardMaterial({ color: 0xb9c0c7, roughness: 1, metalness: 0 }),
+    surface(cheap ? 0xaeb6be : 0xb9c0c7, 1),
   );
   apron.rotation.x = -Math.PI / 2;
   apron.position.set(b.cx, -0.02, b.cz);
@@ -25,7 +27,7 @@ export function buildFloor(factory) {
 
   const slab = new THREE.Mesh(
     new THREE.PlaneGeometry(b.width, b.depth),
-    new THREE.MeshStandardMaterial({ color: 0xe4e7ea, roughness: 0.92, metalness: 0.0 }),
+    surface(cheap ? 0xdfe3e7 : 0xe4e7ea, 0.92),
   );
   slab.rotation.x = -Math.PI / 2;
   slab.position.set(b.cx, 0, b.cz);
@@ -64,7 +66,7 @@ export function buildFloor(factory) {
   // Safety-yellow border around the slab.
   const border = new THREE.Mesh(
     borderGeometry(b, 0.25),
-    new THREE.MeshStandardMaterial({ color: 0xf2c230, roughness: 0.7 }),
+    surface(0xf2c230, 0.7),
   );
   border.name = 'FloorBorder';
   border.receiveShadow = true;

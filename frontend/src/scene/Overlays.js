@@ -44,7 +44,7 @@ export class SelectionOutline {
 export class TwinBeacons {
   constructor() {
     this.geometry = new THREE.SphereGeometry(0.22, 12, 8);
-    this.material = new THREE.MeshStandardMaterial({ emissiveIntensity: 0.8, roughness: 0.3, emissive: '#222' });
+    this.material = new THREE.MeshLambertMaterial({ emissive: '#333333' });
     this.mesh = null;
     this.capacity = 0;
     this.group = new THREE.Group();

@@ -7,14 +7,16 @@ import { AssetMeshes } from './AssetMeshes.js';
 import { Connections } from './Connections.js';
 import { Labels } from './Labels.js';
 import { SelectionOutline, TwinBeacons } from './Overlays.js';
+import { detectQuality } from './quality.js';
 
 export class SceneView {
   constructor(container, editor, { models = null } = {}) {
     this.container = container;
     this.editor = editor;
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance' });
-    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
-    this.renderer.shadowMap.enabled = true;
+    this.quality = detectQuality();
+    this.renderer = new THREE.WebGLRenderer({ antialias: this.quality.antialias, powerPreference: 'high-performance', preserveDrawingBuffer: false });
+    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, this.quality.maxPixelRatio));
+    this.renderer.shadowMap.enabled = this.quality.shadows;
     this.renderer.shadowMap.type = THREE.PCFShadowMap;
     this.renderer.toneMapping = THREE.NeutralToneMapping;
     this.renderer.toneMappingExposure = 1.0;
@@ -41,7 +43,7 @@ export class SceneView {
     this.hemi = new THREE.HemisphereLight('#f4f7fb', '#7c848c', 1.6);
     this.scene.add(this.hemi);
     this.sun = new THREE.DirectionalLight('#ffffff', 2.2);
-    this.sun.castShadow = true;
+    this.sun.castShadow = this.quality.shadows;
     this.sun.shadow.bias = -0.0005;
     this.sun.shadow.normalBias = 0.03;
     this.scene.add(this.sun);
@@ -52,11 +54,11 @@ export class SceneView {
     this.scene.add(this.world);
     this.floor = null;
 
-    this.assetMeshes = new AssetMeshes(editor, models);
+    this.assetMeshes = new AssetMeshes(editor, models, { blobShadows: !this.quality.shadows, cheap: !this.quality.shadows });
     this.assetMeshes.onChange = () => this.invalidate();
     this.world.add(this.assetMeshes.group);
     const poseOf = (id) => this.assetMeshes.poseOf(id);
-    this.connections = new Connections(editor, poseOf);
+    this.connections = new Connections(editor, poseOf, { cheap: !this.quality.shadows });
     this.world.add(this.connections.group);
     this.outline = new SelectionOutline();
     this.scene.add(this.outline.object);
@@ -72,7 +74,7 @@ export class SceneView {
 
     this.labels = new Labels(container, editor, poseOf);
 
-    this.clock = new THREE.Clock();
+    this.timer = new THREE.Timer();
     this.frameTimes = [];
     this.lastInfo = { calls: 0, triangles: 0 };
     this.dirty = true;
@@ -133,7 +135,7 @@ export class SceneView {
         if (o.material) o.material.dispose();
       });
     }
-    this.floor = buildFloor(factory);
+    this.floor = buildFloor(factory, { cheap: !this.quality.shadows });
     this.world.add(this.floor.group);
     this.labels.setDimensionMarks(this.floor.dimensionMarks);
     const b = this.floor.bounds;
@@ -200,10 +202,19 @@ export class SceneView {
 
   // ---- camera ---------------------------------------------------------------------------------------
   frameAll(animate = true) {
-    const b = this.floor ? this.floor.bounds : { cx: 0, cz: 0, width: 60, depth: 40 };
-    const span = Math.max(b.width, b.depth * 1.4);
-    const target = new THREE.Vector3(b.cx, 0, b.cz);
-    const position = new THREE.Vector3(b.cx + span * 0.05, span * 0.62, b.cz + span * 0.78);
+    const b = this.floor ? this.floor.bounds : { cx: 30, cz: 20, width: 60, depth: 40 };
+    // Fit the floor (plus its dimension marks) in view from a 50° elevation, whatever the aspect.
+    const elev = THREE.MathUtils.degToRad(50);
+    const vfov = THREE.MathUtils.degToRad(this.camera.fov);
+    const aspect = this.size.width / Math.max(1, this.size.height);
+    const hfov = 2 * Math.atan(Math.tan(vfov / 2) * aspect);
+    const w = b.width + 8;
+    const d = b.depth + 8;
+    const distW = w / 2 / Math.tan(hfov / 2) + d / 2;
+    const distD = (d * Math.sin(elev)) / 2 / Math.tan(vfov / 2) + (d / 2) * Math.cos(elev);
+    const dist = Math.max(distW, distD) * 0.98;
+    const target = new THREE.Vector3(b.cx, 0, b.cz + 1);
+    const position = new THREE.Vector3(b.cx, Math.sin(elev) * dist, b.cz + 1 + Math.cos(elev) * dist);
     this.flyTo(position, target, animate);
   }
 
@@ -281,10 +292,12 @@ export class SceneView {
 
   tick() {
     const now = performance.now();
-    const dt = Math.min(0.1, this.clock.getDelta());
+    this.timer.update();
+    const dt = Math.min(0.1, this.timer.getDelta());
     if (this.flight) this.flight(now);
     for (const fn of this.beforeRender) fn(dt);
     if (!this.walking) this.controls.update();
+    this.updateDetail();
     if (this.connections.needsLayout) this.connections.layout();
     if (this.outlineDirty) this.updateOutline();
     if (this.beaconsDirty) this.updateBeacons();
@@ -295,6 +308,18 @@ export class SceneView {
     this.render();
     this.lastRender = now;
     this.dirty = false;
+  }
+
+  // Big layouts seen from far away are drawn with box proxies (hysteresis avoids flicker).
+  updateDetail() {
+    const n = this.editor.assets.size;
+    let detailed = true;
+    if (n > 400) {
+      const d = this.walking ? 0 : this.camera.position.distanceTo(this.controls.target);
+      const far = n > 2500 ? 70 : 110;
+      detailed = this.assetMeshes.detailed ? d < far * 1.1 : d < far * 0.9;
+    }
+    this.assetMeshes.setDetailed(detailed);
   }
 
   render() {

@@ -16,7 +16,7 @@ export class Inspector {
     this.editor = editor;
     this.root = root;
     this.body = h('div', { class: 'inspector-body', testid: 'inspector' });
-    root.append(this.body);
+    root.insertBefore(this.body, root.children[1] || null);
     this.inputs = new Map();
     this.current = null;
     const s = editor.signals;

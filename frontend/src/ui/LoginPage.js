@@ -9,7 +9,7 @@ function safeNext() {
 
 export function renderLogin(root) {
   const error = h('div', { class: 'form-error', role: 'alert', testid: 'login-error' });
-  const username = h('input', { name: 'username', autocomplete: 'username', required: true, testid: 'login-username', autofocus: true });
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true, testid: 'login-username' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, testid: 'login-password' });
   const button = h('button', { type: 'submit', class: 'primary', testid: 'login-submit' }, 'Sign in');
   const form = h(
@@ -35,4 +35,5 @@ export function renderLogin(root) {
     }
   });
   root.append(h('div', { class: 'login-page' }, form));
+  username.focus();
 }
