@@ -49,7 +49,10 @@ class AuditViewSet(viewsets.GenericViewSet):
         actor = request.query_params.get("actor")
         if actor:
             qs = qs.filter(actor=actor)
-        order = ["factory_id", "seq"] if request.query_params.get("order") == "asc" else ["-ts", "factory_id", "-seq"]
+        # seq orders one factory's chain; across factories, time does.
+        order = ["ts", "id"] if factory is None else ["seq"]
+        if request.query_params.get("order") != "asc":
+            order = [f"-{field}" for field in order]
         page = self.paginate_queryset(qs.order_by(*order))
         return self.get_paginated_response([entry_repr(e) for e in page])
 

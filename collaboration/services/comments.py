@@ -216,6 +216,8 @@ def comment_update(*, comment: Comment, changes: dict, by) -> Comment:
         if comment.author_id != by.id:
             raise Forbidden("Only the author can edit a comment.")
         cleaned = _clean(changes, layout=comment.layout, allowed=EDITABLE)
+        if not cleaned:
+            return comment
         for field, value in cleaned.items():
             setattr(comment, field, value)
         comment.save()

@@ -69,6 +69,15 @@ def test_author_edits_own_comment_and_mentions_follow(people, draft, thread, cli
     assert body["updated_at"] > body["created_at"]
 
 
+def test_an_empty_edit_changes_nothing_and_is_not_audited(people, draft, thread, client_for):
+    from collaboration.models import AuditEntry
+
+    before = AuditEntry.objects.count()
+    response = client_for(people["alice"]).patch(f"/api/comments/{thread['id']}/", {}, format="json")
+    assert response.status_code == 200 and response.json() == thread
+    assert AuditEntry.objects.count() == before
+
+
 def test_others_cannot_edit_a_comment(people, draft, thread, client_for):
     for name in ("bob", "maggie", "olivia"):
         assert client_for(people[name]).patch(f"/api/comments/{thread['id']}/", {"text": "hijacked"}, format="json").status_code == 403
