@@ -165,7 +165,8 @@ def shot(page, name: str):
 
 
 def wait_scene(page, timeout=30_000):
-    page.wait_for_function("document.documentElement.dataset.sceneReady === 'true'", timeout=timeout)
+    # An attribute selector rather than wait_for_function: the page's CSP forbids eval, as it should.
+    page.locator("html[data-scene-ready='true']").wait_for(state="attached", timeout=timeout)
 
 
 __all__ = ["shot", "wait_scene", "Stack"]
