@@ -150,3 +150,25 @@ def test_deterministic_runs_differ_significantly_when_the_means_differ():
     assert _welch({"mean": 1.0, "ci95": 0.0, "n": 3}, {"mean": 2.0, "ci95": 0.0, "n": 3}) == (True, 0.0)
     assert _welch({"mean": 2.0, "ci95": 0.0, "n": 3}, {"mean": 2.0, "ci95": 0.0, "n": 3}) == (False, 1.0)
 
+
+
+def test_scenario_and_comment_lists_use_a_constant_number_of_queries(people, plant, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    victor = client_for(people["victor"])
+
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert victor.get(url).status_code == 200
+        return len(queries)
+
+    run(plant["faster"], people["alice"])
+    victor.post("/api/comments/", {"layout": plant["faster"].id, "text": "one @alice"}, format="json")
+    few = count(f"/api/scenarios/?factory={people['plant'].id}"), count(f"/api/comments/?layout={plant['faster'].id}")
+    for i in range(6):
+        layout = make_layout(factory=people["plant"], assets=1, line=True)
+        run(layout, people["alice"], horizon_s=1800.0, warmup_s=0.0, replications=2)
+        for j in range(3):
+            victor.post("/api/comments/", {"layout": plant["faster"].id, "text": f"more @bob {i}{j}"}, format="json")
+    assert (count(f"/api/scenarios/?factory={people['plant'].id}"), count(f"/api/comments/?layout={plant['faster'].id}")) == few
