@@ -168,3 +168,14 @@ def test_a_cycle_with_an_unbounded_connection_runs_and_obeys_littles_law():
     assert by_id[2]["throughput_per_hour"] / res["throughput_per_hour"]["mean"] == pytest.approx(1.25, rel=0.03)
     lam = res["throughput_per_hour"]["mean"] / 3600
     assert res["wip"]["mean"] == pytest.approx(lam * res["lead_time_s"]["mean"], rel=0.03)
+
+
+@pytest.mark.parametrize("engine", ["general", "fastpath"])
+def test_bottleneck_is_the_machine_that_blocks_upstream_and_starves_downstream(engine):
+    # m3 works 6 s a part but is down 20% of its operating time (MTBF 120 s, MTTR 30 s), so its
+    # effective cycle is 6/0.8 = 7.5 s against 5 s and 5.5 s: m2 is blocked and m4 starved by it.
+    model = line(machine(0, 5.0), machine(0, 6.0, mtbf=120.0, mttr=30.0), machine(0, 5.5), buffers=3)
+    res = simulate(model, horizon_s=40_000, warmup_s=2_000, replications=3, seed=4, engine=engine)
+    assert res["bottleneck"] == 3
+    by_id = {s["asset"]: s["utilization"] for s in res["stations"]}
+    assert by_id[2]["blocked"] > by_id[3]["idle"] and by_id[4]["idle"] > by_id[3]["blocked"]

@@ -152,12 +152,14 @@ def _recursion(net, order, links, P):
     return S, D
 
 
-def _overlap_sum(a, b, w, H):
-    """Sum over levels of the time each interval [a, b] spends inside the window [w, H]."""
-    x = np.minimum(b, H)
-    x -= np.maximum(a, w)
-    np.maximum(x, 0.0, out=x)
-    return x.sum(axis=0)
+def _clipped_sum(x, w, H, out):
+    """Per column and replication (shape (L, R)), the sum over levels of x clipped to the window [w, H].
+    A running sum (each cell added in level order) so that a replication's figures do not depend on
+    which other replications share its batch, bit for bit; `out` is scratch space shaped like x."""
+    o = out[:x.shape[0], :x.shape[1]]
+    np.clip(x, w, H, out=o)
+    np.cumsum(o, axis=0, out=o)
+    return o[-1].copy()
 
 
 def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, replications: list,
@@ -173,15 +175,25 @@ def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, 
         if np.all(D[N - 1, 0] > H):  # the last part drawn left the source after the horizon: enough
             break
         N *= 2
-    # Cells past the last drawn part have times after the horizon, so they drop out of every sum.
+    # Every cell has S <= S + work <= C <= D, so the time an interval [a, b] spends in the window is
+    # clip(b) - clip(a), and a station's totals are differences of column sums of clipped times. Cells
+    # before the first part (-inf) or past the last one (after the horizon) clip to equal values and
+    # cancel out.
     C = S + P
+    buf = np.empty_like(S)
+    sum_s = _clipped_sum(S, w, H, buf)
+    sum_c = _clipped_sum(C, w, H, buf)
+    if Wk is P:
+        working, down = sum_c - sum_s, np.zeros_like(sum_s)
+    else:
+        sum_w = _clipped_sum(S + Wk, w, H, buf)
+        working, down = sum_w - sum_s, sum_c - sum_w
+    blocked = _clipped_sum(D, w, H, buf) - sum_c
+    # Part n reaches column c (level n + c) when it left column c - 1 (level n + c - 1), plus the trip.
     tau = np.array([net.tau[j] for j in links])
-    working = _overlap_sum(S, S + Wk, w, H)
-    down = _overlap_sum(S + Wk, C, w, H) if Wk is not P else np.zeros((L, len(replications)))
-    blocked = _overlap_sum(C, D, w, H)
-    # Part n reaches column c (at level n + c) when it left column c-1 (level n + c - 1), plus the trip.
-    queue = _overlap_sum(D[:-1, :-2] + tau[:-1, None], S[1:, 1:-1], w, H)
-    departures = ((D >= w) & (D <= H)).sum(axis=0)
+    arrive = D[:-1, :-2] + tau[:-1, None]
+    queue = _clipped_sum(S[1:, 1:-1], w, H, buf) - _clipped_sum(arrive, w, H, buf)
+    departures = (D <= H).sum(axis=0) - (D < w).sum(axis=0)
     visits = (C[:, 1:-1] <= H).sum(axis=(0, 1))
     raws = []
     for r, rep in enumerate(replications):

@@ -1,8 +1,13 @@
 """Turns one replication's raw record into a small JSON-able dict, and combines replications into results.
 
-Bottleneck (documented choice): the machine with the largest active fraction (working + down) of the
-post-warm-up time, i.e. the station that is least often starved or blocked (the "active period" /
-utilisation method); ties go to the one that is blocked less. Without machines, the busiest other station.
+Bottleneck (documented choice): the blocking/starvation "arrow" rule of Kuo, Lim & Meerkov (1996),
+generalised to any graph: a machine is a bottleneck candidate when every station feeding it is blocked
+more often than it is starved (idle), and every machine it feeds is starved more often than it is
+blocked. Among candidates, and if there is none among all machines, the one with the largest active
+fraction (working + down) wins; ties go to the one that is blocked less. Without machines, the busiest
+other station.
+
+`lead_time_s.p95` is the mean over replications of each replication's 95th percentile.
 """
 from __future__ import annotations
 
@@ -99,14 +104,21 @@ def mean_ci(values) -> dict:
 
 
 def _bottleneck(net: Network, stations: list) -> int | None:
-    cands = [i for i in range(net.n) if net.kind[i] == MACHINE]
-    if not cands:
-        cands = [i for i in range(net.n) if net.kind[i] not in (SINK, SOURCE)] or \
-            [i for i in range(net.n) if net.kind[i] == SOURCE]
-    if not cands:
+    u = [row["utilization"] for row in stations]
+    machines = [i for i in range(net.n) if net.kind[i] == MACHINE]
+    pool = machines or [i for i in range(net.n) if net.kind[i] not in (SINK, SOURCE)] or \
+        [i for i in range(net.n) if net.kind[i] == SOURCE]
+    if not pool:
         return None
-    u = lambda i: stations[i]["utilization"]
-    best = max(cands, key=lambda i: (round(u(i)["working"] + u(i)["down"], 12), -u(i)["blocked"], -i))
+
+    def arrows_point_here(j):
+        feeders = [net.src[k] for k in net.inn[j]]
+        fed = [net.dst[k] for k in net.out[j] if net.kind[net.dst[k]] != SINK]
+        return all(u[i]["blocked"] > u[j]["idle"] for i in feeders) and \
+            all(u[k]["idle"] > u[j]["blocked"] for k in fed)
+
+    cands = [j for j in machines if arrows_point_here(j)] or pool
+    best = max(cands, key=lambda i: (round(u[i]["working"] + u[i]["down"], 12), -u[i]["blocked"], -i))
     return net.ids[best]
 
 
