@@ -68,6 +68,7 @@ def test_fast_path_equals_general_engine_on_the_same_random_numbers():
             assert v == pytest.approx(b["utilization"][k], abs=1e-6)
         assert a["mean_queue"] == pytest.approx(b["mean_queue"], rel=1e-6, abs=1e-9)
     assert fast["playback"] == general["playback"]
+    assert fast["station_visits"] == general["station_visits"]
     for key, values in fast["timeseries"].items():
         assert values == pytest.approx(general["timeseries"][key])
 

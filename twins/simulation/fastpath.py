@@ -194,7 +194,8 @@ def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, 
     arrive = D[:-1, :-2] + tau[:-1, None]
     queue = _clipped_sum(S[1:, 1:-1], w, H, buf) - _clipped_sum(arrive, w, H, buf)
     departures = (D <= H).sum(axis=0) - (D < w).sum(axis=0)
-    visits = (C[:, 1:-1] <= H).sum(axis=(0, 1))
+    inner = C[:, 1:-1]
+    visits = (inner <= H).sum(axis=(0, 1)) - (inner == -np.inf).sum(axis=(0, 1))  # not cells before part 0
     raws = []
     for r, rep in enumerate(replications):
         birth = D[:N, 0, r]
