@@ -219,6 +219,8 @@ async function startWorkspace(root, user, layoutId) {
       return m ? view.worldToScreen(m.x, 0.5, m.z) : null;
     },
     worldToScreen: (x, y, z) => view.worldToScreen(x, y, z),
+    gizmoHandleScreenPosition: (axis) => gizmo.handleScreenPosition(axis),
+    setGizmoMode: (mode) => gizmo.setMode(mode),
     frameAssets: (ids) => view.frameAssets(ids, false),
     frameAll: () => view.frameAll(false),
     topView: () => view.topView(false),

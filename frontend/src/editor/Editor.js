@@ -299,6 +299,7 @@ export class Editor {
             kind: 'update',
             label: asset.name || `asset ${rid}`,
             mine: clone(changes),
+            base: clone(base),
             current: asset,
             keepMine: () => {
               this.updateAssetLocal(rid, changes);

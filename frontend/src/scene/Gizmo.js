@@ -58,12 +58,31 @@ export class Gizmo {
       return;
     }
     const c = this.centroid(ids);
-    this.proxy.position.set(c.x, 0.02, c.z);
+    // Sit on top of the tallest selected asset so the handles are never buried inside a machine.
+    let top = 0;
+    for (const id of ids) {
+      const t = this.editor.typeOf(this.editor.assets.get(id));
+      if (t) top = Math.max(top, Number(t.height_m) || 0);
+    }
+    this.proxy.position.set(c.x, top + 0.05, c.z);
     const first = this.editor.assets.get(ids[0]);
     this.proxy.rotation.set(0, ids.length === 1 && first ? THREE.MathUtils.degToRad(first.rotation_deg || 0) : 0, 0);
     this.controls.attach(this.proxy);
     this.helper.visible = true;
     this.view.invalidate();
+  }
+
+  // Screen position of a handle ('x', 'z' arrows or 'y' rotation ring), for tests and tours.
+  handleScreenPosition(axis = 'x') {
+    if (!this.helper.visible || !this.controls.object) return null;
+    const cam = this.view.camera;
+    const p = this.proxy.getWorldPosition(new THREE.Vector3());
+    const factor = (p.distanceTo(cam.position) * Math.min((1.9 * Math.tan((Math.PI * cam.fov) / 360)) / cam.zoom, 7) * this.controls.size) / 4;
+    const q = this.proxy.quaternion;
+    let v;
+    if (this.mode === 'rotate') v = new THREE.Vector3(0.5 * factor, 0, 0).applyQuaternion(q).add(p);
+    else v = new THREE.Vector3(axis === 'z' ? 0 : 0.42 * factor, 0, axis === 'z' ? 0.42 * factor : 0).applyQuaternion(this.controls.space === 'local' ? q : new THREE.Quaternion()).add(p);
+    return this.view.worldToScreen(v.x, v.y, v.z);
   }
 
   setHidden(hidden) {

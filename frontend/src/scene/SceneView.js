@@ -232,7 +232,7 @@ export class SceneView {
     if (box.isEmpty()) return;
     const center = box.getCenter(new THREE.Vector3());
     const size = box.getSize(new THREE.Vector3()).length();
-    const dist = Math.max(6, size * 1.6);
+    const dist = Math.max(11, size * 2.4);
     const dir = this.camera.position.clone().sub(this.controls.target).normalize();
     if (dir.y < 0.3) dir.y = 0.45;
     dir.normalize();

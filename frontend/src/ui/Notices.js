@@ -31,16 +31,24 @@ export class Notices {
     if (c.kind === 'delete') {
       rows.push(h('tr', {}, h('td', {}, 'you'), h('td', { colspan: 2 }, 'deleted it')));
     } else {
-      for (const key of Object.keys(mine)) {
+      // Every field the user changed, plus every field the other person changed since the user's version.
+      const base = c.base || {};
+      const keys = new Set(Object.keys(mine));
+      for (const k of ['name', 'x', 'z', 'rotation_deg', 'twin_key', 'asset_type', 'params', 'buffer_capacity', 'transport_speed_mps', 'weight']) {
+        if (k in current && k in base && JSON.stringify(base[k]) !== JSON.stringify(current[k])) keys.add(k);
+      }
+      for (const key of keys) {
+        const yours = key in mine ? mine[key] : base[key];
         if (key === 'params') {
-          const keys = new Set([...Object.keys(mine.params || {}), ...Object.keys(current.params || {})]);
-          for (const k of keys) {
-            const a = (mine.params || {})[k];
+          const pk = new Set([...Object.keys(yours || {}), ...Object.keys(current.params || {})]);
+          for (const k of pk) {
+            const a = (yours || {})[k];
             const b = (current.params || {})[k];
             if (JSON.stringify(a) !== JSON.stringify(b)) rows.push(row(`params.${k}`, a, b));
           }
-        } else rows.push(row(key, mine[key], current[key]));
+        } else rows.push(row(key, yours, current[key]));
       }
+      if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 3 }, 'Same values; only the version changed.')));
     }
     const keep = h('button', { class: 'primary', testid: 'conflict-keep-mine' }, c.kind === 'delete' ? 'Delete anyway' : 'Keep mine');
     const theirs = h('button', { testid: 'conflict-use-theirs' }, c.kind === 'delete' ? 'Keep it' : 'Use theirs');
