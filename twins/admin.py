@@ -3,7 +3,7 @@ broadcast) go through the same services as the API, via save_model/delete_model 
 from django.contrib import admin, messages
 
 from .errors import ServiceError
-from .models import Alarm, AlarmRule, Asset, AssetType, Connection, Factory, Layout, Membership, SimulationRun, TelemetryPoint, Twin
+from .models import Alarm, AlarmRule, Asset, AssetType, Connection, Factory, Layout, Membership, SimulationRun, TelemetryPoint, TelemetryRollup, Twin
 from .services.assets import asset_create, asset_delete, asset_update
 from .services.catalogue import asset_type_set_model, validate_model_file
 from .services.connections import connection_create, connection_delete, connection_update
@@ -199,6 +199,17 @@ class TelemetryPointAdmin(admin.ModelAdmin):
     date_hierarchy = "ts"
     readonly_fields = ["twin", "name", "ts", "value", "text", "anomaly"]
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(TelemetryRollup)
+class TelemetryRollupAdmin(admin.ModelAdmin):
+    list_display = ["twin", "name", "bucket_start", "bucket_s", "count", "min", "max", "mean"]
+    list_filter = ["name"]
+    search_fields = ["twin__key", "name"]
+    readonly_fields = ["twin", "name", "bucket_start", "bucket_s", "count", "min", "max", "mean"]
 
     def has_add_permission(self, request):
         return False

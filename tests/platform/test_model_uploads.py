@@ -1,0 +1,88 @@
+"""glTF/GLB uploads to the catalogue: checked before anything is stored (RELIABILITY.md Uploads)."""
+import io
+import json
+import struct
+import zipfile
+
+import pygltflib
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from twins.models import AssetType
+
+pytestmark = pytest.mark.django_db
+
+
+def cube_glb() -> bytes:
+    """A one-triangle mesh as a real GLB, written with pygltflib."""
+    positions = struct.pack("<9f", 0, 0, 0, 1, 0, 0, 0, 1, 0)
+    gltf = pygltflib.GLTF2(
+        scenes=[pygltflib.Scene(nodes=[0])], nodes=[pygltflib.Node(mesh=0)],
+        meshes=[pygltflib.Mesh(primitives=[pygltflib.Primitive(attributes=pygltflib.Attributes(POSITION=0))])],
+        accessors=[pygltflib.Accessor(bufferView=0, componentType=pygltflib.FLOAT, count=3, type=pygltflib.VEC3, max=[1, 1, 0], min=[0, 0, 0])],
+        bufferViews=[pygltflib.BufferView(buffer=0, byteLength=len(positions), target=pygltflib.ARRAY_BUFFER)],
+        buffers=[pygltflib.Buffer(byteLength=len(positions))],
+    )
+    gltf.set_binary_blob(positions)
+    return b"".join(gltf.save_to_bytes())
+
+
+@pytest.fixture
+def press(db):
+    return AssetType.objects.create(name="Press", kind="machine")
+
+
+def upload(client, asset_type, name, content):
+    return client.post(f"/api/asset-types/{asset_type.id}/model/", {"model_file": SimpleUploadedFile(name, content)}, format="multipart")
+
+
+def test_a_valid_glb_is_stored_and_served(people, client_for, press):
+    response = upload(client_for(people["staff"]), press, "press.glb", cube_glb())
+    assert response.status_code == 200, response.json()
+    assert response.json()["model_url"].endswith(".glb")
+    press.refresh_from_db()
+    assert press.model_file.read()[:4] == b"glTF"
+
+
+def test_an_embedded_gltf_is_accepted(people, client_for, press):
+    glb = pygltflib.GLTF2.load_from_bytes(cube_glb())
+    glb.convert_buffers(pygltflib.BufferFormat.DATAURI)
+    content = glb.gltf_to_json().encode()
+    assert upload(client_for(people["staff"]), press, "press.gltf", content).status_code == 200
+
+
+@pytest.mark.parametrize("name,content,why", [
+    ("press.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "Upload a .glb"),
+    ("press.glb", b"PK\x03\x04" + b"0" * 100, "not a GLB"),
+    ("press.glb", b"glTF" + struct.pack("<II", 2, 9999) + b"0" * 20, "inconsistent"),
+    ("press.gltf", b"{not json", "not valid JSON"),
+    ("press.gltf", json.dumps({"asset": {"version": "2.0"}, "buffers": [{"uri": "http://evil/x.bin", "byteLength": 4}]}).encode(), "embed"),
+])
+def test_bad_files_are_rejected_and_nothing_is_stored(people, client_for, press, name, content, why):
+    response = upload(client_for(people["staff"]), press, name, content)
+    assert response.status_code == 400
+    assert why in response.json()["detail"]
+    press.refresh_from_db()
+    assert not press.model_file
+
+
+def test_a_zip_bomb_renamed_to_glb_is_rejected(people, client_for, press):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.bin", b"\0" * 20_000_000)
+    response = upload(client_for(people["staff"]), press, "bomb.glb", buffer.getvalue())
+    assert response.status_code == 400
+    press.refresh_from_db()
+    assert not press.model_file
+
+
+def test_oversize_files_are_rejected(people, client_for, press, settings):
+    settings.MODEL_UPLOAD_MAX_BYTES = 1000
+    response = upload(client_for(people["staff"]), press, "press.glb", cube_glb() + b"\0" * 2000)
+    assert response.status_code == 400
+    assert "larger" in response.json()["detail"] or "limit" in response.json()["detail"]
+
+
+def test_only_staff_may_upload(people, client_for, press):
+    assert upload(client_for(people["olivia"]), press, "press.glb", cube_glb()).status_code == 403
+
