@@ -34,7 +34,6 @@ class BridgeIngester:
         stored = 0
         for slug, entries in by_factory.items():
             while True:
-                close_old_connections()
                 try:
                     stored += self._ingest_factory(slug, entries)
                     break
@@ -43,6 +42,7 @@ class BridgeIngester:
                         raise
                     log.warning("%s bridge: database unavailable, retrying in 1 s", self.source, exc_info=True)
                     time.sleep(1.0)
+                    close_old_connections()
         self.stored += stored
         return stored
 
