@@ -63,4 +63,4 @@ def user_group(user_id: int) -> str:
 
 def publish_access_revoked(*, user_id: int, factory_id: int | None = None) -> None:
     """Tell every process to close this user's sockets (logout, or membership lost in `factory_id`)."""
-    transaction.on_commit(lambda: _send(user_group(user_id), {"type": "user.revoked", "factory": factory_id}))
+    transaction.on_commit(lambda: _send(user_group(user_id), {"type": "user.revoked", "user": user_id, "factory": factory_id}))
