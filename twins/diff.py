@@ -26,9 +26,11 @@ def layout_diff(*, layout: Layout, against: Layout) -> dict:
         for field in ("name", "asset_type_id", "twin_key"):
             if getattr(a, field) != getattr(b, field):
                 fields[field.removesuffix("_id")] = {"from": getattr(b, field), "to": getattr(a, field)}
-        for key in sorted(set(a.params) | set(b.params)):
-            if a.params.get(key) != b.params.get(key):
-                fields[f"params.{key}"] = {"from": b.params.get(key), "to": a.params.get(key)}
+        # Compare effective parameters: an explicit value equal to the type's default is no change.
+        mine_params, their_params = {**a.asset_type.defaults, **a.params}, {**b.asset_type.defaults, **b.params}
+        for key in sorted(set(mine_params) | set(their_params)):
+            if mine_params.get(key) != their_params.get(key):
+                fields[f"params.{key}"] = {"from": their_params.get(key), "to": mine_params.get(key)}
         if fields:
             changed.append({"uid": str(uid), "id": a.id, "name": a.name, "fields": fields})
     return {"added": added, "removed": removed, "moved": moved, "changed": changed, "connections": _connection_diff(layout, against)}

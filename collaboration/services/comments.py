@@ -8,7 +8,6 @@ import math
 import re
 
 from django.db import transaction
-from django.utils import timezone
 
 from twins.errors import Forbidden, Invalid
 from twins.models import Asset, Layout, Membership, Role
@@ -16,7 +15,7 @@ from twins.selectors import role_for
 
 from .. import events
 from ..audit import audit_append
-from ..models import AuditEntry, Comment
+from ..models import Comment
 
 TEXT_MAX = 4000
 COORD_LIMIT = 1e6
@@ -58,24 +57,8 @@ def parse_mentions(text: str, *, factory_id: int) -> list[str]:
 
 
 def comment_reprs(comments: list[Comment]) -> list[dict]:
-    """Representations of many comments with two extra queries per factory (mentions, last change)."""
-    if not comments:
-        return []
-    by_factory: dict[int, list[Comment]] = {}
-    for c in comments:
-        by_factory.setdefault(c.layout.factory_id, []).append(c)
-    mentions, changed = {}, {}
-    for factory_id, group in by_factory.items():
-        members = set(Membership.objects.filter(factory_id=factory_id).values_list("user__username", flat=True))
-        for c in group:
-            mentions[c.id] = [n for n in _candidates(c.text) if n in members]
-        rows = (AuditEntry.objects.filter(factory_id=factory_id, object_type="comment", object_id__in=[str(c.id) for c in group],
-                                          action__in=["comment.update", "comment.resolve", "comment.reopen"])
-                .values_list("object_id", "ts"))
-        for object_id, ts in rows:
-            if object_id not in changed or ts > changed[object_id]:
-                changed[object_id] = ts
-    return [comment_repr(c, mentions=mentions[c.id], updated_at=changed.get(str(c.id))) for c in comments]
+    """Representations of many comments; mentions are stored when the text is saved."""
+    return [comment_repr(c, mentions=c.mentions, updated_at=c.updated_at) for c in comments]
 
 
 def _candidates(text: str) -> list[str]:
@@ -188,10 +171,10 @@ def comment_create(*, layout: Layout, data: dict, by) -> Comment:
         raise Invalid("text is required.", errors={"text": ["This field is required."]})
     with transaction.atomic():
         _require_member(user=by, layout=layout)
-        comment = Comment.objects.create(layout=layout, author=by, **cleaned)
-        mentions = parse_mentions(comment.text, factory_id=layout.factory_id)
+        mentions = parse_mentions(cleaned["text"], factory_id=layout.factory_id)
+        comment = Comment.objects.create(layout=layout, author=by, mentions=mentions, **cleaned)
         _audit(comment, by=by, verb="create", data=_snapshot(comment, mentions))
-        _publish(comment_repr(comment, mentions=mentions), action="created")
+        _publish(comment_repr(comment, mentions=mentions, updated_at=comment.updated_at), action="created")
     return comment
 
 
@@ -220,10 +203,11 @@ def comment_update(*, comment: Comment, changes: dict, by) -> Comment:
             return comment
         for field, value in cleaned.items():
             setattr(comment, field, value)
-        comment.save()
         mentions = parse_mentions(comment.text, factory_id=comment.layout.factory_id)
+        comment.mentions = mentions
+        comment.save()
         _audit(comment, by=by, verb="update", data={"changes": sorted(cleaned), **_snapshot(comment, mentions)})
-        _publish(comment_repr(comment, mentions=mentions, updated_at=timezone.now()), action="updated")
+        _publish(comment_repr(comment, mentions=mentions, updated_at=comment.updated_at), action="updated")
     return comment
 
 
@@ -237,9 +221,9 @@ def comment_resolve(*, comment: Comment, resolved: bool = True, by) -> Comment:
         mentions = parse_mentions(comment.text, factory_id=comment.layout.factory_id)
         if comment.resolved != resolved:
             comment.resolved = resolved
-            comment.save(update_fields=["resolved"])
+            comment.save(update_fields=["resolved", "updated_at"])
             _audit(comment, by=by, verb="resolve" if resolved else "reopen", data={"resolved": resolved})
-            _publish(comment_repr(comment, mentions=mentions, updated_at=timezone.now()), action="resolved" if resolved else "updated")
+            _publish(comment_repr(comment, mentions=mentions, updated_at=comment.updated_at), action="resolved" if resolved else "updated")
     return comment
 
 

@@ -126,6 +126,13 @@ def layout_set_baseline(*, layout: Layout, by) -> Layout:
         require_role(user=by, factory_id=layout.factory_id, at_least=Role.OWNER, action="set the baseline")
         layout.status = Layout.Status.APPROVED
         layout.save(update_fields=["status", "updated_at"])
+        factory = Factory.objects.select_for_update().get(pk=layout.factory_id)
+        previous = factory.baseline_layout_id
         Factory.objects.filter(pk=layout.factory_id).update(baseline_layout=layout)
+        if previous and previous != layout.pk:
+            old = lock_layout(previous)
+            old.status = Layout.Status.ARCHIVED
+            old.save(update_fields=["status", "updated_at"])
+            record_change(layout=old, by=by, kind="layout.update", obj=layout_repr(old), audit_data={"status": "archived", "replaced_by": layout.pk})
         record_change(layout=layout, by=by, kind="layout.update", obj=layout_repr(layout), audit_data={"status": "approved", "baseline": True})
     return layout
