@@ -262,7 +262,7 @@ async function startWorkspace(root, user, layoutId) {
   });
   view.start();
   setupVr(view, ui, editor);
-  setupCollaboration?.({ editor, view, ui, transport, user, layoutId, hooks });
+  setupCollaboration({ editor, view, ui, transport, user, layoutId, hooks, gizmo });
 }
 
 function bindToolbar(editor, ui, gizmo) {

@@ -70,6 +70,23 @@ export class Editor {
     this.signals.selectionChanged.dispatch(this.selection);
   }
 
+  // A full state from the server (websocket snapshot): replaces everything, keeps selection and history.
+  loadSnapshot(scene) {
+    const selection = this.selection;
+    this.layout = { ...(this.layout || {}), ...(scene.layout || {}) };
+    if (scene.layout && scene.layout.factory_info) this.factory = scene.layout.factory_info;
+    if (scene.asset_types) this.types = new Map(scene.asset_types.map((t) => [t.id, t]));
+    this.assets = new Map((scene.assets || []).map((a) => [a.id, a]));
+    this.serverAssets = new Map((scene.assets || []).map((a) => [a.id, clone(a)]));
+    this.connections = new Map((scene.connections || []).map((c) => [c.id, c]));
+    if (scene.twins) this.twins = new Map(scene.twins.map((t) => [t.key, t]));
+    this.seq = Math.max(this.seq, scene.seq || 0);
+    this.signals.sceneLoaded.dispatch(this, { keepView: true });
+    this.selection = [];
+    this.select(selection);
+    this.signals.layoutChanged.dispatch(this.layout);
+  }
+
   get role() {
     return (this.layout && this.layout.my_role) || 'viewer';
   }

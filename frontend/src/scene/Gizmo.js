@@ -51,7 +51,7 @@ export class Gizmo {
 
   attach() {
     const ids = this.editor.selection;
-    if (!this.editor.canEdit || !ids.length || this.hidden) {
+    if (!this.editor.canEdit || !ids.length || this.hidden || (this.blocked && this.blocked(ids))) {
       this.controls.detach();
       this.helper.visible = false;
       this.view.invalidate();

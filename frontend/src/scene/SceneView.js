@@ -93,7 +93,7 @@ export class SceneView {
 
   bindEditor() {
     const e = this.editor.signals;
-    e.sceneLoaded.add(() => this.rebuild());
+    e.sceneLoaded.add((ed, opts) => this.rebuild(opts));
     e.assetAdded.add((a) => {
       this.assetMeshes.add(a);
       this.structureChanged();
@@ -126,7 +126,7 @@ export class SceneView {
     });
   }
 
-  rebuild() {
+  rebuild({ keepView = false } = {}) {
     const factory = this.editor.factory;
     if (this.floor) {
       this.world.remove(this.floor.group);
@@ -168,7 +168,8 @@ export class SceneView {
     this.connections.layout();
     this.updateBeacons();
     this.updateOutline();
-    this.frameAll(false);
+    if (!keepView) this.frameAll(false);
+    this.invalidate();
   }
 
   structureChanged() {
