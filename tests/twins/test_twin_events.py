@@ -14,6 +14,14 @@ from twins.twin_feed import TICK_S
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+async def _close_thread_connections():
+    yield
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
+
+
 async def listen(factory_id: int):
     layer = get_channel_layer()
     channel = await layer.new_channel()

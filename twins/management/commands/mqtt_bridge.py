@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlparse
 import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from twins.services.telemetry_bridge import BridgeIngester
 from twins.twin_feed import feed
@@ -126,6 +127,7 @@ class MqttBridge:
             self.client.disconnect()
             self.client.loop_stop()
             feed.wait_idle(2.0)
+            connections.close_all()
 
     def stop(self) -> None:
         self.stopping.set()

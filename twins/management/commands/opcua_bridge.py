@@ -8,10 +8,12 @@ import asyncio
 import json
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from asyncua import Client, ua
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections as db_connections
 
 from twins.services.telemetry_bridge import BridgeIngester
 from twins.twin_feed import feed
@@ -81,6 +83,7 @@ class OpcUaBridge:
         self.stopping = asyncio.Event()
         self.connected = asyncio.Event()
         self.connections = 0
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opcua-db")  # one thread, one DB connection
 
     async def _writer(self) -> None:
         while True:
@@ -92,7 +95,7 @@ class OpcUaBridge:
                 except asyncio.TimeoutError:
                     break
             try:
-                await asyncio.to_thread(self.ingester.ingest, items)
+                await asyncio.get_running_loop().run_in_executor(self._db, self.ingester.ingest, items)
             except Exception:
                 log.exception("OPC UA bridge: %d change(s) could not be stored", len(items))
 
@@ -148,6 +151,8 @@ class OpcUaBridge:
             while not self.inbox.empty():  # store what already arrived
                 await asyncio.sleep(FLUSH_S)
             writer.cancel()
+            await asyncio.get_running_loop().run_in_executor(self._db, db_connections.close_all)
+            self._db.shutdown(wait=False)
             await asyncio.to_thread(feed.wait_idle, 2.0)
 
 
