@@ -47,7 +47,10 @@ class Socket:
             left = deadline - loop.time()
             if left <= 0:
                 raise AssertionError(f"no {kind} frame within {timeout}s; saw {[f.get('type') for f in self.seen[-10:]]}")
-            frame = await self.recv(left)
+            try:
+                frame = await self.recv(left)
+            except (TimeoutError, asyncio.TimeoutError):
+                raise AssertionError(f"no {kind} frame within {timeout}s; saw {[f.get('type') for f in self.seen[-10:]]}") from None
             if frame["type"] == kind and (where is None or where(frame)):
                 return frame
             if frame["type"] == "__close__" and kind != "__close__":
