@@ -187,15 +187,17 @@ export class AssetMeshes {
     const mesh = entry.meshes[0];
     if (!mesh) return;
     mesh.setMatrixAt(index, m4);
-    mesh.setColorAt(index, this.colorFor(asset, entry.type));
+    mesh.setColorAt(index, this.colorFor(asset, entry));
   }
 
-  colorFor(asset, type) {
-    tmpColor.set(type.color || '#8899aa');
+  colorFor(asset, entry) {
+    // glTF models keep their authored colours (white instance base); procedural shapes take the type colour.
+    const neutral = entry.parts && entry.parts[0] && entry.parts[0].neutralInstanceColor;
+    tmpColor.set(neutral ? '#ffffff' : entry.type.color || '#8899aa');
     const twin = this.editor.twinOf(asset);
     if (twin && twin.status && STATUS_COLORS[twin.status]) {
       tmpStatus.set(STATUS_COLORS[twin.status]);
-      tmpColor.lerp(tmpStatus, 0.55);
+      tmpColor.lerp(tmpStatus, 0.72);
     }
     if (this.selected.has(asset.id)) tmpColor.lerp(SELECTED, 0.55);
     else if (this.hovered === asset.id) tmpColor.lerp(HOVER, 0.25);
@@ -286,7 +288,7 @@ export class AssetMeshes {
       const slot = this.slots.get(id);
       const asset = this.editor.assets.get(id);
       if (!slot || !asset) continue;
-      slot.entry.meshes[0].setColorAt(slot.index, this.colorFor(asset, slot.entry.type));
+      slot.entry.meshes[0].setColorAt(slot.index, this.colorFor(asset, slot.entry));
       touched.add(slot.entry);
     }
     for (const entry of touched) entry.meshes[0].instanceColor.needsUpdate = true;

@@ -61,8 +61,10 @@ export class Labels {
     const editor = this.editor;
     const cam = camera.position;
     // Recompute the candidate set a few times a second; project every frame.
-    if (this.frame % 6 === 1 || this.dirty) {
+    const now = performance.now();
+    if (now - (this.lastPick || 0) > 150 || this.dirty) {
       this.dirty = false;
+      this.lastPick = now;
       const best = [];
       for (const asset of editor.assets.values()) {
         const p = this.poseOf(asset.id) || asset;

@@ -1,0 +1,224 @@
+// One finished run's results: KPIs with confidence intervals, a stacked utilisation bar per station, the
+// throughput and WIP time series (uPlot), the 3D tint (utilisation, bottleneck) and the playback slider.
+import { h, fmt } from '../../util/dom.js';
+import { lineChart, destroyChart, fmtDuration } from './charts.js';
+import { SimApi } from './api.js';
+import { STATE_COLORS, utilColor } from './overlay.js';
+
+export const pct = (v) => `${Math.round((v || 0) * 100)}%`;
+const STATES = ['working', 'idle', 'blocked', 'down'];
+
+// The current layout's asset for a station of a run (runs of another layout match by name).
+export function stationAsset(editor, station) {
+  if (editor.assets.has(station.asset)) return station.asset;
+  for (const a of editor.assets.values()) if (a.name === station.name) return a.id;
+  return null;
+}
+
+export function kpiText(r) {
+  return {
+    throughput: `${fmt(r.throughput_per_hour.mean, 1)} ± ${fmt(r.throughput_per_hour.ci95, 1)} /h`,
+    lead: `${fmtDuration(r.lead_time_s.mean)} ± ${fmtDuration(r.lead_time_s.ci95)}`,
+    p95: fmtDuration(r.lead_time_s.p95),
+    wip: `${fmt(r.wip.mean, 1)} ± ${fmt(r.wip.ci95, 1)} parts`,
+  };
+}
+
+export function utilBar(u) {
+  return h(
+    'div',
+    { class: 'fx-ubar', title: STATES.map((s) => `${s} ${pct(u[s])}`).join(' · ') },
+    STATES.map((s) => h('span', { class: `seg ${s}`, style: { width: `${Math.max(0, (u[s] || 0) * 100).toFixed(2)}%`, background: STATE_COLORS[s] } })),
+  );
+}
+
+export function stateLegend() {
+  return h('div', { class: 'fx-legend' }, STATES.map((s) => h('span', {}, h('i', { style: { background: STATE_COLORS[s] } }), s)));
+}
+
+export class ResultsView {
+  constructor({ editor, view, overlay, run, overlayOn, onOverlayToggle }) {
+    this.editor = editor;
+    this.view = view;
+    this.overlay = overlay;
+    this.run = run;
+    this.overlayOn = overlayOn;
+    this.onOverlayToggle = onOverlayToggle;
+    this.playing = null;
+    this.mode = 'util';
+    this.el = h('div', { class: 'fx-results', testid: 'sim-results', dataset: { run: String(run.id), status: run.status } });
+    this.render();
+  }
+
+  render() {
+    const run = this.run;
+    const r = run.results;
+    const p = run.params || {};
+    const meta = h('div', { class: 'muted small' }, `Run #${run.id} · ${r.replications || p.replications} replications · ${fmtDuration(r.horizon_s ?? p.horizon_s)} (warm-up ${fmtDuration(r.warmup_s ?? p.warmup_s)}) · seed ${p.seed} · revision ${run.layout_revision}${r.engine ? ` · ${r.engine} engine` : ''}`);
+    const exports = h(
+      'div',
+      { class: 'fx-exports' },
+      h('a', { class: 'fx-btn', href: SimApi.exportUrl(run.id, 'csv'), download: `simulation-${run.id}.csv`, testid: 'sim-export-csv' }, 'Export CSV'),
+      h('a', { class: 'fx-btn', href: SimApi.exportUrl(run.id, 'json'), download: `simulation-${run.id}.json`, testid: 'sim-export-json' }, 'Export JSON'),
+    );
+    const k = kpiText(r);
+    const kpis = h(
+      'div',
+      { class: 'fx-kpis', testid: 'sim-kpis' },
+      h('div', { class: 'fx-kpi', testid: 'sim-kpi-throughput' }, h('label', {}, 'Throughput (95% CI)'), h('b', {}, k.throughput)),
+      h('div', { class: 'fx-kpi', testid: 'sim-kpi-lead' }, h('label', {}, 'Lead time (mean ± CI)'), h('b', {}, k.lead), h('small', {}, `p95 ${k.p95}`)),
+      h('div', { class: 'fx-kpi', testid: 'sim-kpi-wip' }, h('label', {}, 'WIP (95% CI)'), h('b', {}, k.wip)),
+    );
+    const stations = (r.stations || []).filter((s) => s.kind !== 'sink');
+    const bn = stations.find((s) => s.asset === r.bottleneck) || (r.stations || []).find((s) => s.asset === r.bottleneck);
+    const bnAsset = bn ? stationAsset(this.editor, bn) : null;
+    const bottleneck = h(
+      'div',
+      { class: 'fx-bottleneck', testid: 'sim-bottleneck' },
+      h('span', {}, 'Bottleneck: ', h('b', {}, bn ? bn.name : '—'), bn ? ` (working ${pct(bn.utilization.working)}, blocked ${pct(bn.utilization.blocked)})` : ''),
+      bnAsset !== null ? h('button', { class: 'small-btn', onclick: () => this.focus(bnAsset) }, 'Show in 3D') : '',
+    );
+    const toggle = h('input', { type: 'checkbox', testid: 'sim-overlay-toggle', checked: this.overlayOn });
+    toggle.addEventListener('change', () => {
+      this.overlayOn = toggle.checked;
+      this.onOverlayToggle(toggle.checked);
+      this.applyOverlay();
+    });
+    const rows = stations.map((s) =>
+      h(
+        'div',
+        { class: `fx-urow${s.asset === r.bottleneck ? ' bottleneck' : ''}`, testid: 'sim-util-row', dataset: { asset: String(s.asset) } },
+        h('button', { class: 'link fx-uname', title: `${s.name}: ${fmt(s.throughput_per_hour, 1)} parts/h, mean queue ${fmt(s.mean_queue, 2)}`, onclick: () => this.focus(stationAsset(this.editor, s)) }, s.name),
+        utilBar(s.utilization),
+        h('span', { class: 'fx-upct' }, pct(s.utilization.working)),
+      ),
+    );
+    this.charts = h('div', { class: 'fx-charts', testid: 'sim-charts' });
+    this.el.replaceChildren(
+      h('div', { class: 'fx-rhead' }, h('h4', {}, `Results of run #${run.id}`), exports),
+      meta,
+      kpis,
+      bottleneck,
+      h('label', { class: 'fx-check' }, toggle, ' Tint stations in 3D by utilisation'),
+      h('h5', {}, 'Utilisation per station'),
+      stateLegend(),
+      h('div', { class: 'fx-util', testid: 'sim-utilization' }, rows),
+      h('h5', {}, 'Over simulated time'),
+      this.charts,
+      this.playbackControls(r.playback),
+    );
+  }
+
+  mounted() {
+    const ts = this.run.results.timeseries || { t: [] };
+    const tp = h('div', { class: 'fx-chart-box' });
+    const wip = h('div', { class: 'fx-chart-box' });
+    this.charts.replaceChildren(tp, wip);
+    this.chartBoxes = [tp, wip];
+    lineChart(tp, { testid: 'sim-chart-throughput', x: ts.t, series: [{ label: 'throughput /h', color: '#0369a1', values: ts.throughput_per_hour }], height: 130 });
+    lineChart(wip, { testid: 'sim-chart-wip', x: ts.t, series: [{ label: 'WIP (parts)', color: '#7c3aed', values: ts.wip }], height: 130 });
+    this.applyOverlay();
+  }
+
+  // ---- 3D ----------------------------------------------------------------------------------------------
+  utilColors() {
+    const colors = new Map();
+    for (const s of this.run.results.stations || []) {
+      if (s.kind === 'sink') continue;
+      const id = stationAsset(this.editor, s);
+      if (id !== null) colors.set(id, utilColor(s.utilization.working));
+    }
+    return colors;
+  }
+
+  applyOverlay() {
+    if (!this.overlayOn) return this.overlay.hide();
+    const r = this.run.results;
+    const bn = (r.stations || []).find((s) => s.asset === r.bottleneck);
+    const bnAsset = bn ? stationAsset(this.editor, bn) : null;
+    if (this.mode === 'playback' && r.playback) this.overlay.show(this.stateColors(this.frame || 0), bnAsset);
+    else this.overlay.show(this.utilColors(), bnAsset);
+  }
+
+  focus(assetId) {
+    if (assetId === null || assetId === undefined) return;
+    this.editor.select([assetId]);
+    this.view.frameAssets([assetId]);
+  }
+
+  // ---- playback ----------------------------------------------------------------------------------------
+  stateColors(i) {
+    const pb = this.run.results.playback;
+    const colors = new Map();
+    for (const s of this.run.results.stations || []) {
+      if (s.kind === 'sink') continue;
+      const states = pb.states[String(s.asset)];
+      const id = stationAsset(this.editor, s);
+      if (!states || id === null) continue;
+      colors.set(id, STATE_COLORS[states[Math.min(i, states.length - 1)]] || '#94a3b8');
+    }
+    return colors;
+  }
+
+  playbackControls(pb) {
+    if (!pb || !pb.t || !pb.t.length) return h('p', { class: 'muted small' }, 'No playback stored for this run.');
+    const n = pb.t.length;
+    const slider = h('input', { type: 'range', min: 0, max: n - 1, step: 1, value: 0, testid: 'sim-playback', 'aria-label': 'Simulated time' });
+    const label = h('span', { class: 'fx-ptime', testid: 'sim-playback-time' }, fmtDuration(pb.t[0]));
+    const play = h('button', { class: 'small-btn', testid: 'sim-play' }, 'Play');
+    const back = h('button', { class: 'small-btn', testid: 'sim-playback-exit', hidden: true }, 'Show utilisation');
+    const show = (i) => {
+      this.frame = i;
+      slider.value = String(i);
+      label.textContent = fmtDuration(pb.t[i]);
+      this.mode = 'playback';
+      back.hidden = false;
+      if (!this.overlayOn) return;
+      this.overlay.recolor(this.stateColors(i));
+    };
+    slider.addEventListener('input', () => {
+      if (this.mode !== 'playback' && this.overlayOn) {
+        this.mode = 'playback';
+        this.applyOverlay();
+      }
+      show(Number(slider.value));
+    });
+    slider.addEventListener('keydown', (e) => e.stopPropagation());
+    play.addEventListener('click', () => {
+      if (this.playing) return this.stopPlaying(play);
+      if (!this.overlayOn) {
+        this.overlayOn = true;
+        this.onOverlayToggle(true);
+        const t = this.el.querySelector('[data-testid="sim-overlay-toggle"]');
+        if (t) t.checked = true;
+      }
+      this.mode = 'playback';
+      this.applyOverlay();
+      play.textContent = 'Pause';
+      let i = Number(slider.value) >= n - 1 ? 0 : Number(slider.value);
+      this.playing = setInterval(() => {
+        show(i);
+        if (++i >= n) this.stopPlaying(play);
+      }, 60);
+    });
+    back.addEventListener('click', () => {
+      this.stopPlaying(play);
+      this.mode = 'util';
+      back.hidden = true;
+      this.applyOverlay();
+    });
+    return h('div', { class: 'fx-playback' }, h('h5', {}, 'Playback: station states over simulated time'), h('div', { class: 'fx-prow' }, play, slider, label), h('div', { class: 'fx-prow' }, stateLegend(), back));
+  }
+
+  stopPlaying(play) {
+    clearInterval(this.playing);
+    this.playing = null;
+    if (play) play.textContent = 'Play';
+  }
+
+  destroy() {
+    this.stopPlaying();
+    for (const box of this.chartBoxes || []) destroyChart(box);
+    this.el.remove();
+  }
+}
