@@ -26,6 +26,7 @@ import { Compass } from './ui/Compass.js';
 import { installShortcuts } from './ui/Shortcuts.js';
 import { h } from './util/dom.js';
 import { setupCollaboration } from './ui/Collaboration.js';
+import { setupSimulationAndTwins } from './features/simulation/index.js';
 
 const { DeleteAssetCommand, DeleteConnectionCommand, DuplicateAssetCommand, MoveAssetCommand, RotateAssetCommand, MultiCommand } = Commands;
 
@@ -263,6 +264,7 @@ async function startWorkspace(root, user, layoutId) {
   view.start();
   setupVr(view, ui, editor);
   setupCollaboration({ editor, view, ui, transport, user, layoutId, hooks, gizmo });
+  setupSimulationAndTwins({ editor, view, ui, transport, user, layoutId, hooks });
 }
 
 function bindToolbar(editor, ui, gizmo) {
