@@ -26,6 +26,7 @@ import { Compass } from './ui/Compass.js';
 import { installShortcuts } from './ui/Shortcuts.js';
 import { h } from './util/dom.js';
 import { setupCollaboration } from './ui/Collaboration.js';
+import { setupReview, mountScenarioLists } from './features/review/index.js';
 import { setupSimulationAndTwins } from './features/simulation/index.js';
 
 const { DeleteAssetCommand, DeleteConnectionCommand, DuplicateAssetCommand, MoveAssetCommand, RotateAssetCommand, MultiCommand } = Commands;
@@ -48,7 +49,7 @@ function boot() {
   document.documentElement.dataset.page = page;
   if (page === 'login') return renderLogin(root);
   if (page === 'layout') return startWorkspace(root, user, layoutId);
-  return renderHome(root, user);
+  return renderHome(root, user).then(() => mountScenarioLists(root));
 }
 
 async function startWorkspace(root, user, layoutId) {
@@ -243,8 +244,14 @@ async function startWorkspace(root, user, layoutId) {
   window.metaverse = hooks;
 
   let scene;
+  const loading = Api.scene(layoutId);
+  loading.catch(() => {});
+  // Compile shaders while the payload downloads.
+  await new Promise((r) => setTimeout(r, 0));
+  view.warmup();
+  timings.warmupMs = view.warmupMs;
   try {
-    scene = await Api.scene(layoutId);
+    scene = await loading;
     timings.fetched = performance.now();
   } catch (err) {
     ui.loading.replaceChildren(h('div', { class: 'form-error', testid: 'load-error' }, err.status === 404 ? 'This layout does not exist or you are not a member of its factory.' : `Could not load the layout: ${err.message}`), h('a', { href: '/' }, 'Back to my factories'));
@@ -257,13 +264,17 @@ async function startWorkspace(root, user, layoutId) {
   document.title = `${editor.layout.name} · ${editor.factory.name || 'Factory'} · Industrial Metaverse`;
   view.afterFirstFrame.push(() => {
     timings.firstFrame = performance.now();
+    timings.firstRenderMs = view.firstRenderMs;
+    timings.programs = view.renderer.info.programs ? view.renderer.info.programs.length : null;
     ui.loading.remove();
     document.documentElement.dataset.sceneReady = 'true';
     resolveReady(hooks);
   });
+  timings.startLoop = performance.now();
   view.start();
   setupVr(view, ui, editor);
   setupCollaboration({ editor, view, ui, transport, user, layoutId, hooks, gizmo });
+  setupReview({ editor, view, ui, transport, user, layoutId, hooks });
   setupSimulationAndTwins({ editor, view, ui, transport, user, layoutId, hooks });
 }
 

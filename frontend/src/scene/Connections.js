@@ -11,6 +11,12 @@ const v = new THREE.Vector3();
 const s = new THREE.Vector3();
 const yAxis = new THREE.Vector3(0, 1, 0);
 const BELT_COLOR = new THREE.Color('#3f4a55');
+const WHITE = new THREE.Color(1, 1, 1);
+
+function withWhite(geom) {
+  geom.setAttribute('color', new THREE.BufferAttribute(new Float32Array(geom.attributes.position.count * 3).fill(1), 3));
+  return geom;
+}
 const BELT_SELECTED = new THREE.Color('#38bdf8');
 const BELT_PENDING = new THREE.Color('#f59e0b');
 
@@ -42,20 +48,22 @@ export class Connections {
     this.chevronCapacity = 0;
     this.offset = 0;
     this.selected = null;
-    const beltGeom = new THREE.BoxGeometry(1, 0.08, BELT_W);
+    // Belts and chevrons share the assets' shader (instanced Lambert with vertex colours): fewer programs
+    // to compile means a faster first frame on software renderers.
+    const beltGeom = withWhite(new THREE.BoxGeometry(1, 0.08, BELT_W));
     beltGeom.translate(0.5, 0, 0);
     this.beltGeom = beltGeom;
-    this.beltMat = cheap ? new THREE.MeshLambertMaterial() : new THREE.MeshStandardMaterial({ roughness: 0.8, metalness: 0.2 });
+    this.beltMat = cheap ? new THREE.MeshLambertMaterial({ vertexColors: true }) : new THREE.MeshStandardMaterial({ roughness: 0.8, metalness: 0.2, vertexColors: true });
     const shape = new THREE.Shape();
     shape.moveTo(0.22, 0);
     shape.lineTo(-0.12, 0.18);
     shape.lineTo(-0.04, 0);
     shape.lineTo(-0.12, -0.18);
     shape.lineTo(0.22, 0);
-    const chev = new THREE.ShapeGeometry(shape);
+    const chev = withWhite(new THREE.ShapeGeometry(shape));
     chev.rotateX(-Math.PI / 2);
     this.chevGeom = chev;
-    this.chevMat = new THREE.MeshBasicMaterial({ color: '#fbbf24' });
+    this.chevMat = cheap ? new THREE.MeshLambertMaterial({ color: '#fbbf24', emissive: '#8a6410', vertexColors: true }) : new THREE.MeshBasicMaterial({ color: '#fbbf24' });
     this.belts = null;
     this.chevrons = null;
     this.needsLayout = true;
@@ -86,6 +94,8 @@ export class Connections {
       this.chevrons = new THREE.InstancedMesh(this.chevGeom, this.chevMat, this.chevronCapacity);
       this.chevrons.instanceMatrix.setUsage(THREE.DynamicDrawUsage);
       this.chevrons.frustumCulled = false;
+      this.chevrons.setColorAt(0, new THREE.Color(1, 1, 1));
+      for (let i = 1; i < this.chevronCapacity; i++) this.chevrons.setColorAt(i, WHITE);
       this.chevrons.name = 'ConnectionArrows';
       this.group.add(this.chevrons);
     }

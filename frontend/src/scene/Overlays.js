@@ -44,7 +44,8 @@ export class SelectionOutline {
 export class TwinBeacons {
   constructor() {
     this.geometry = new THREE.SphereGeometry(0.22, 12, 8);
-    this.material = new THREE.MeshLambertMaterial({ emissive: '#333333' });
+    this.geometry.setAttribute('color', new THREE.BufferAttribute(new Float32Array(this.geometry.attributes.position.count * 3).fill(1), 3));
+    this.material = new THREE.MeshLambertMaterial({ emissive: '#333333', vertexColors: true });
     this.mesh = null;
     this.capacity = 0;
     this.group = new THREE.Group();

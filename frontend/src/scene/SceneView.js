@@ -172,6 +172,41 @@ export class SceneView {
     this.invalidate();
   }
 
+  // Compiles the shader programs the layout will need while the scene payload is still downloading
+  // (programs are cached by their parameters, so the real materials reuse them).
+  warmup() {
+    const t0 = performance.now();
+    const cheap = !this.quality.shadows;
+    const geom = new THREE.BoxGeometry(1, 1, 1);
+    geom.setAttribute('color', new THREE.BufferAttribute(new Float32Array(geom.attributes.position.count * 3).fill(1), 3));
+    const lit = cheap ? new THREE.MeshLambertMaterial({ vertexColors: true }) : new THREE.MeshStandardMaterial({ vertexColors: true });
+    const inst = new THREE.InstancedMesh(geom, lit, 1);
+    inst.setColorAt(0, new THREE.Color(1, 1, 1));
+    inst.castShadow = inst.receiveShadow = !cheap;
+    const flat = new THREE.Mesh(geom, cheap ? new THREE.MeshBasicMaterial() : new THREE.MeshStandardMaterial());
+    flat.receiveShadow = !cheap;
+    const lineGeom = new THREE.BufferGeometry();
+    lineGeom.setAttribute('position', new THREE.Float32BufferAttribute([0, 0, 0, 1, 0, 0], 3));
+    lineGeom.setAttribute('color', new THREE.Float32BufferAttribute([1, 1, 1, 1, 1, 1], 3));
+    const lines = new THREE.LineSegments(lineGeom, new THREE.LineBasicMaterial({ vertexColors: true, transparent: true }));
+    const group = new THREE.Group();
+    group.add(inst, flat, lines);
+    this.scene.add(group);
+    try {
+      this.renderer.compile(this.scene, this.camera);
+    } catch {
+      /* warm-up is best effort */
+    }
+    this.scene.remove(group);
+    inst.dispose();
+    geom.dispose();
+    lineGeom.dispose();
+    lit.dispose();
+    flat.material.dispose();
+    lines.material.dispose();
+    this.warmupMs = performance.now() - t0;
+  }
+
   structureChanged() {
     this.connections.needsLayout = true;
     this.outlineDirty = true;
@@ -324,7 +359,9 @@ export class SceneView {
   }
 
   render() {
+    const t0 = this.firstFrameDone ? 0 : performance.now();
     this.renderer.render(this.scene, this.camera);
+    if (!this.firstFrameDone) this.firstRenderMs = performance.now() - t0;
     const info = this.renderer.info.render;
     this.lastInfo = { calls: info.calls, triangles: info.triangles };
     this.labels.update(this.camera, this.size.width, this.size.height);

@@ -24,6 +24,7 @@ export const ReviewApi = {
   simulation: (id) => request('GET', `/api/simulations/${id}/`),
   simulations: (layout) => request('GET', `/api/simulations/?${q({ layout })}`).then((page) => (Array.isArray(page) ? page : page.results || [])),
   factory: (id) => request('GET', `/api/factories/${id}/`),
+  listFactories: () => Api.factories(),
 };
 
 export const STATUS_LABEL = { draft: 'Draft', in_review: 'In review', approved: 'Approved', rejected: 'Rejected', archived: 'Archived' };
