@@ -157,7 +157,7 @@ class GroupListener:
     """Collects the `room.event` frames sent to a channel-layer group (e.g. `layout.7`) in a thread."""
 
     def __init__(self, group: str):
-        self.group, self.events, self._stop = group, [], threading.Event()
+        self.group, self.events, self._stop, self.error = group, [], threading.Event(), None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
@@ -166,16 +166,29 @@ class GroupListener:
         channel = await layer.new_channel()
         await layer.group_add(self.group, channel)
         self._ready.set()
-        try:
-            while not self._stop.is_set():
-                try:
-                    message = await asyncio.wait_for(layer.receive(channel), 0.2)
-                except asyncio.TimeoutError:
-                    continue
-                if message.get("type") == "room.event":
-                    self.events.append((time.monotonic(), json.loads(message["text"])))
-        finally:
-            await layer.group_discard(self.group, channel)
+        # Never time out a receive(): a cancelled receive can drop the message it was taking.
+        pump = asyncio.ensure_future(self._pump(layer, channel))
+        while not self._stop.is_set():
+            await asyncio.sleep(0.05)
+        pump.cancel()
+        await layer.group_discard(self.group, channel)
+
+    async def _pump(self, layer, channel):
+        failures = 0
+        while True:
+            try:
+                message = await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # e.g. a read timeout after seconds of silence: nothing was taken, retry
+                failures += 1
+                if failures > 20:
+                    self.error = exc  # surfaced by sim(): a broken listener must not look like silence
+                    raise
+                await asyncio.sleep(0.05)
+                continue
+            if message.get("type") == "room.event":
+                self.events.append((time.monotonic(), json.loads(message["text"])))
 
     def __enter__(self):
         self._thread.start()
@@ -187,6 +200,8 @@ class GroupListener:
         self._thread.join(5)
 
     def sim(self, run_id: int) -> list[dict]:
+        if self.error is not None:
+            raise AssertionError(f"the channel-layer listener failed: {self.error!r}")
         return [e for _, e in self.events if e.get("type") == "sim.progress" and e.get("id") == run_id]
 
     def timed(self, run_id: int) -> list[tuple[float, dict]]:

@@ -62,7 +62,7 @@ def test_run_succeeds_on_two_workers_with_contract_results_and_live_progress(peo
     with GroupListener(f"layout.{layout.id}") as room:
         run_id = create(client_for(people["alice"]), layout, replications=12)
         run = wait_for(lambda: finished(run_id), 90, "the run to finish", workers)
-        wait_for(lambda: any(e["status"] == "succeeded" for e in room.sim(run_id)), 5, "the final sim.progress")
+        wait_for(lambda: any(e["status"] == "succeeded" for e in room.sim(run_id)), 5, "the final sim.progress", workers)
     assert run.status == "succeeded", run.error
     assert run.progress == 1.0 and run.attempts == 1 and run.started_at and run.finished_at
     res = run.results
@@ -143,6 +143,10 @@ def test_killed_worker_run_is_retried_by_a_second_worker_and_finishes_exactly_on
     with GroupListener(f"layout.{layout.id}") as room:
         run_id = create(client_for(people["alice"]), layout, replications=8, horizon_s=60_000)
         wait_for(lambda: SimulationRun.objects.get(pk=run_id).progress >= 2 / 8, 60, "two replications", [first])
+        received = len(BATCH_LOG.findall(first.text()))
+        # Kill it just after it takes the next batch, so that the batch is in its hands (unacknowledged).
+        wait_for(lambda: len(BATCH_LOG.findall(first.text())) > received and BATCH_LOG.findall(first.text())[-1][1] == "received",
+                 30, "the next batch", [first])
         first.kill9()
         lost = BATCH_LOG.findall(first.text())
         done = {task for task, what in lost if what == "succeeded"}
@@ -150,7 +154,7 @@ def test_killed_worker_run_is_retried_by_a_second_worker_and_finishes_exactly_on
         assert SimulationRun.objects.get(pk=run_id).status == "running"
         second = start_worker(queue, "rescuer", visibility_timeout=3).wait_ready()
         run = wait_for(lambda: finished(run_id), 90, "the run to finish on the second worker", [first, second])
-        wait_for(lambda: any(e["status"] == "succeeded" for e in room.sim(run_id)), 5, "the final sim.progress")
+        wait_for(lambda: any(e["status"] == "succeeded" for e in room.sim(run_id)), 5, "the final sim.progress", [second])
         time.sleep(1.0)  # a duplicate finish would show up here
     assert run.status == "succeeded", run.error
     assert in_hand and all(f"twins.simulation.batch[{task}]" in second.text() for task in in_hand), "redelivered"
