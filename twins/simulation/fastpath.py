@@ -22,6 +22,7 @@ import numpy as np
 from .network import MACHINE, SINK, SOURCE, UNBOUNDED, Network, sample
 
 BUDGET_CELLS = 6_000_000  # cells (levels x stations x replications) per stored array in one batch
+MAX_CELLS_PER_REPLICATION = 12_000_000  # beyond this (about 100 MB an array) the general engine runs it
 
 
 def _chain(net: Network):
@@ -47,8 +48,11 @@ def _chain(net: Network):
     return order, links
 
 
-def applicable(net: Network) -> bool:
-    return _chain(net) is not None
+def applicable(net: Network, horizon_s: float | None = None) -> bool:
+    """A serial line of single servers, small enough that one replication's arrays fit in memory."""
+    if _chain(net) is None:
+        return False
+    return horizon_s is None or (_parts_estimate(net, horizon_s) + net.n) * net.n <= MAX_CELLS_PER_REPLICATION
 
 
 def batch_size(net: Network, horizon_s: float) -> int:

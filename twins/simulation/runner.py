@@ -32,11 +32,11 @@ def _network(model) -> Network:
     return model if isinstance(model, Network) else Network(model)
 
 
-def _pick(net: Network, engine: str) -> str:
+def _pick(net: Network, engine: str, horizon_s: float) -> str:
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}")
     if engine == "auto":
-        return "fastpath" if fastpath.applicable(net) else "general"
+        return "fastpath" if fastpath.applicable(net, horizon_s) else "general"
     if engine == "fastpath" and not fastpath.applicable(net):
         raise ValueError("the fast path only handles serial lines of single-server machines")
     return engine
@@ -62,7 +62,7 @@ def run_replication(model: Model, *, horizon_s: float, warmup_s: float, seed: in
     """One replication with its own random stream (SeedSequence([seed, replication])); JSON-able."""
     _check_params(horizon_s, warmup_s, 1, seed)
     net = _network(model)
-    kind = _pick(net, engine)
+    kind = _pick(net, engine, float(horizon_s))
     return _run_batch(net, kind, horizon_s=float(horizon_s), warmup_s=float(warmup_s), seed=seed,
                       replications=[int(replication)])[0]
 
@@ -77,7 +77,7 @@ def simulate(model: Model, *, horizon_s: float, warmup_s: float, replications: i
     """All replications in this process; the fast path runs them in vectorised batches."""
     _check_params(horizon_s, warmup_s, replications, seed)
     net = _network(model)
-    kind = _pick(net, engine)
+    kind = _pick(net, engine, float(horizon_s))
     H, w = float(horizon_s), float(warmup_s)
     batch = fastpath.batch_size(net, H) if kind == "fastpath" else 1
     reps = []
