@@ -19,7 +19,7 @@ LOCK_WATCH_S = 2.0
 GAP_WAIT_S = 0.1       # how long an out-of-order `applied` waits before the log is asked for the gap
 GAP_GIVE_UP_S = 1.5
 
-_rooms: dict[tuple[int, int], "Room"] = {}
+_rooms: dict[tuple[asyncio.AbstractEventLoop, int], "Room"] = {}
 
 
 def poses_group(layout_id: int) -> str:
@@ -27,12 +27,28 @@ def poses_group(layout_id: int) -> str:
 
 
 async def room_for(layout_id: int, factory_id: int) -> "Room":
-    key = (id(asyncio.get_running_loop()), layout_id)
+    key = (asyncio.get_running_loop(), layout_id)
     room = _rooms.get(key)
     if room is None:
         room = _rooms[key] = Room(key, layout_id, factory_id)
     await room.started
     return room
+
+
+async def shutdown() -> None:
+    """Stop every room of the running loop (tests; a process's rooms otherwise end with their sockets)."""
+    loop = asyncio.get_running_loop()
+    for key, room in list(_rooms.items()):
+        if key[0] is loop:
+            del _rooms[key]
+            room.stop_tasks()
+            await room.wait_stopped()
+            try:
+                await room.leave_groups()
+            except Exception:
+                pass
+    for key in [k for k in _rooms if k[0].is_closed()]:
+        del _rooms[key]
 
 
 def _revision(layout_id: int) -> int:
@@ -134,6 +150,9 @@ class Room:
                 await self.leave_groups()
         except Exception:
             log.warning("cleanup after a socket in layout %s failed", self.layout_id, exc_info=True)
+
+    async def wait_stopped(self) -> None:
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def stop_tasks(self) -> None:
         self.stopped = True

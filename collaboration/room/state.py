@@ -12,17 +12,17 @@ from .. import redis_state
 PRESENCE_TTL_S = 30
 HEARTBEAT_S = 10
 
-_clients: dict[int, aioredis.Redis] = {}
+_clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
 
 
 def client() -> aioredis.Redis:
     """One client per event loop (tests run one loop per test; daphne one per process)."""
     loop = asyncio.get_running_loop()
-    c = _clients.get(id(loop))
+    c = _clients.get(loop)
     if c is None:
-        if len(_clients) > 32:
-            _clients.clear()
-        c = _clients[id(loop)] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=3)
+        for old in [k for k in _clients if k.is_closed()]:
+            del _clients[old]
+        c = _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=3)
     return c
 
 

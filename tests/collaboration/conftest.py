@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
+from collaboration.room import hub
 from collaboration.routing import websocket_application
 
 ORIGIN = (b"origin", b"http://localhost")
@@ -24,6 +25,7 @@ class Socket:
     def __init__(self, communicator):
         self.c = communicator
         self.seen: list[dict] = []
+        self.raw: list[str] = []
         self.close_code = None
         self.done = False
 
@@ -31,12 +33,17 @@ class Socket:
         await self.c.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
 
     async def recv(self, timeout: float = 3.0) -> dict:
-        out = await self.c.receive_output(timeout)
+        # Not communicator.receive_output: its timeout cancels the application.
+        if self.c.future.done() and self.c.output_queue.empty():
+            self.c.future.result()
+            raise AssertionError("the application has finished")
+        out = await asyncio.wait_for(self.c.output_queue.get(), timeout)
         if out["type"] == "websocket.close":
             self.close_code = out.get("code")
             return {"type": "__close__", "code": out.get("code")}
         frame = json.loads(out["text"])
         self.seen.append(frame)
+        self.raw.append(out["text"])
         return frame
 
     async def expect(self, kind: str, timeout: float = 3.0, where=None) -> dict:
@@ -104,6 +111,17 @@ async def connect():
             await socket.c.disconnect(timeout=3)
         except BaseException:
             pass
+    await hub.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """Each test runs on its own event loop: give it its own channel layer (the layer keeps loop-bound locks)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    yield
+    channel_layers.backends.pop("default", None)
 
 
 @pytest.fixture

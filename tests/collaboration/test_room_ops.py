@@ -122,10 +122,8 @@ async def test_rest_edit_reaches_the_room_as_the_same_applied_frame(people, draf
     assert response.status_code == 200, response.content
     texts = []
     for socket in (alice, bob):
-        out = await socket.c.receive_output(3)
-        while json.loads(out["text"])["type"] != "applied":
-            out = await socket.c.receive_output(3)
-        texts.append(out["text"])
+        await socket.expect("applied")
+        texts.append(socket.raw[-1])
     assert texts[0] == texts[1]
     frame = json.loads(texts[0])
     assert frame["id"] is None and frame["by"] == people["maggie"].id
