@@ -20,10 +20,10 @@ def store_readings(readings: list[Reading]) -> int:
                 for r in readings:
                     write((r.twin_id, r.name, r.ts, r.value, r.text, r.anomaly))
     elif vendor == "sqlite":
-        adapt = connection.ops.adapt_datetimefield_value
+        # Django stores naive UTC as str(datetime); readings are always UTC (telemetry_validate.parse_ts).
         sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
         with connection.cursor() as cursor:
-            cursor.executemany(sql, [(r.twin_id, r.name, adapt(r.ts), r.value, r.text, r.anomaly) for r in readings])
+            cursor.executemany(sql, [(r.twin_id, r.name, r.ts.replace(tzinfo=None).isoformat(" "), r.value, r.text, r.anomaly) for r in readings])
     else:
         TelemetryPoint.objects.bulk_create(
             [TelemetryPoint(twin_id=r.twin_id, name=r.name, ts=r.ts, value=r.value, text=r.text, anomaly=r.anomaly) for r in readings],

@@ -19,6 +19,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 STATUS_WORDS = frozenset(Twin.Status.values)
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,63}$")
 REPORTED_ERRORS = 100
+FIELDS = frozenset({"twin", "ts", "values"})
 
 
 @dataclass(slots=True)
@@ -102,8 +103,8 @@ def parse_points(points, *, twins_by_key: dict[str, Twin], now: datetime) -> tup
         try:
             if not isinstance(point, dict):
                 raise ValueError("each point must be an object {twin, ts, values}.")
-            extra = set(point) - {"twin", "ts", "values"}
-            if extra:
+            if not point.keys() <= FIELDS:
+                extra = set(point) - FIELDS
                 raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, extra)))}.")
             key = point.get("twin")
             if not isinstance(key, str):

@@ -1,0 +1,338 @@
+"""Telemetry ingestion (BENCHMARKS.md §3): points/s stored and ingest → `twin.changed` latency at N viewers.
+
+For each database (a fresh SQLite file under var/, a scratch PostgreSQL database `bench_ingest`) in one run:
+  1. in-process: the baseline (one ORM `save()` per point, one transaction per batch) and
+     `telemetry_ingest` (the product's one ingestion path: validation, COPY/executemany, twin state,
+     alarm rules, anomaly flags) on the same points;
+  2. over the wire: daphne (pinned to core 0) serving POST /api/telemetry/ while N websocket viewers sit in
+     a layout room of the factory; throughput of 5,000-point batches from 2 posting clients, then a latency
+     phase (20 points every 50 ms) whose `twin.changed` frames the viewers time (one clock: this process);
+  3. the MQTT bridge (when a broker answers at $MQTT_URL): N QoS 1 messages, time until all are stored.
+
+Run from the repo root: `.venv/bin/python bench/ingest.py [--dbs sqlite,postgres] [--viewers 50]`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+PY = os.path.join(ROOT, ".venv", "bin", "python")
+TWINS = 20
+BATCH = 5000
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def db_url(kind: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{ROOT}/var/bench_ingest.sqlite3"
+    return os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_ingest")
+
+
+def env_for(kind: str) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": db_url(kind), "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 30, "DJANGO_DEBUG": "0",
+        "DJANGO_SECURE_SSL_REDIRECT": "0", "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "METAVERSE_CHANNEL_PREFIX": f"bench-{os.getpid()}", "DJANGO_LOG_LEVEL": "WARNING", "AXES_ENABLED": "0",
+        "MQTT_URL": os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883"),
+    })
+    env.pop("METAVERSE_TESTING", None)
+    return env
+
+
+def fresh_database(kind: str) -> None:
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            path = f"{ROOT}/var/bench_ingest.sqlite3{suffix}"
+            if os.path.exists(path):
+                os.remove(path)
+        return
+    import psycopg
+
+    name = db_url(kind).rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def points_for(keys: list[str], n: int, *, start: datetime, name: str = "v", rng=random.Random(1)) -> list[dict]:
+    return [{"twin": keys[i % len(keys)], "ts": (start + timedelta(microseconds=i * 100)).isoformat(),
+             "values": {name: round(rng.gauss(50, 5), 3)}} for i in range(n)]
+
+
+# --- Worker: runs inside Django, one database per process --------------------------------------------
+
+def worker(mode: str, viewers: int, points: int, baseline_points: int) -> dict:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "metaverse.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+    from rest_framework.authtoken.models import Token
+
+    from tests.builders import make_factory, make_layout, make_user
+    from twins.models import AlarmRule, Membership, Role, TelemetryPoint, Twin
+    from twins.services.telemetry import telemetry_ingest
+
+    if mode == "setup":
+        call_command("migrate", verbosity=0)
+        dev = make_user("bench-dev")
+        factory = make_factory(name="Bench", slug="bench", members={dev: Role.ENGINEER})
+        layout = make_layout(factory=factory, assets=3)
+        twins = [Twin.objects.create(factory=factory, key=f"m-{i:02d}", name=f"Machine {i}") for i in range(TWINS)]
+        for twin in twins[:5]:
+            AlarmRule.objects.create(factory=factory, twin=twin, name="v", op=">", threshold=80, hysteresis=2)
+        tokens = []
+        for i in range(viewers):
+            user = make_user(f"viewer-{i:03d}")
+            Membership.objects.create(factory=factory, user=user, role=Role.VIEWER)
+            tokens.append(Token.objects.create(user=user).key)
+        return {"factory": factory.id, "layout": layout.id, "keys": [t.key for t in twins],
+                "dev_token": Token.objects.create(user=dev).key, "viewer_tokens": tokens}
+
+    from twins.models import Factory
+
+    factory = Factory.objects.get(slug="bench")
+    twins = list(Twin.objects.filter(factory=factory).order_by("key"))
+    keys = [t.key for t in twins]
+    by_key = {t.key: t for t in twins}
+    start = datetime.now(UTC) - timedelta(days=1)
+    # Baseline: the naive design, one ORM save() per point (one transaction per batch, like a request).
+    base = points_for(keys, baseline_points, start=start)
+    t0 = time.perf_counter()
+    for i in range(0, len(base), BATCH):
+        with transaction.atomic():
+            for p in base[i:i + BATCH]:
+                ((name, value),) = p["values"].items()
+                TelemetryPoint(twin=by_key[p["twin"]], name=name, ts=datetime.fromisoformat(p["ts"]), value=value).save()
+    baseline_s = time.perf_counter() - t0
+    TelemetryPoint.objects.all().delete()
+    product = points_for(keys, points, start=start + timedelta(hours=1))
+    t0 = time.perf_counter()
+    for i in range(0, len(product), BATCH):
+        telemetry_ingest(factory=factory, points=product[i:i + BATCH], source="bench")
+    product_s = time.perf_counter() - t0
+    stored = TelemetryPoint.objects.count()
+    TelemetryPoint.objects.all().delete()
+    return {"baseline_pps": baseline_points / baseline_s, "product_pps": points / product_s, "stored": stored, "expected": points}
+
+
+def run_worker(kind: str, mode: str, args) -> dict:
+    out = subprocess.run([PY, __file__, "--worker", mode, "--viewers", str(args.viewers), "--points", str(args.points),
+                          "--baseline-points", str(args.baseline_points)], env=env_for(kind), capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"worker {mode} on {kind} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def count_points(kind: str) -> int:
+    if kind == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(f"{ROOT}/var/bench_ingest.sqlite3", timeout=30) as conn:
+            return conn.execute("SELECT COUNT(*) FROM twins_telemetrypoint").fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(db_url(kind)) as conn:
+        return conn.execute("SELECT COUNT(*) FROM twins_telemetrypoint").fetchone()[0]
+
+
+# --- Orchestrator: daphne, viewers, posting clients --------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Poster:
+    def __init__(self, port: int, token: str, factory: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        self.factory = factory
+
+    def post(self, points: list[dict]) -> int:
+        self.conn.request("POST", "/api/telemetry/", json.dumps({"factory": self.factory, "points": points}), self.headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        if response.status != 202:
+            raise RuntimeError(f"POST /api/telemetry/ → {response.status}: {body[:300]!r}")
+        return json.loads(body)["accepted"]
+
+
+async def viewers_phase(port: int, setup: dict, args, daphne_pid: int) -> dict:
+    import websockets
+
+    url = f"ws://127.0.0.1:{port}/ws/layouts/{setup['layout']}/"
+    sent: dict[int, float] = {}
+    latencies: list[float] = []
+    frames = [0]
+
+    async def viewer(token: str, ready: asyncio.Event, counter: list):
+        async with websockets.connect(url, origin=f"http://127.0.0.1:{port}", additional_headers={"Authorization": f"Token {token}"},
+                                      max_size=2 ** 22, open_timeout=30) as ws:
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame["type"] == "welcome":
+                    counter[0] += 1
+                    if counter[0] == len(setup["viewer_tokens"]):
+                        ready.set()
+                elif frame["type"] == "twin.changed":
+                    now = time.perf_counter()
+                    frames[0] += 1
+                    seqs = [u["values"].get("seq") for u in frame["updates"] if "seq" in u["values"]]
+                    if seqs and int(max(seqs)) in sent:
+                        latencies.append(now - sent[int(max(seqs))])
+
+    ready, counter = asyncio.Event(), [0]
+    tasks = [asyncio.create_task(viewer(t, ready, counter)) for t in setup["viewer_tokens"]]
+    await asyncio.wait_for(ready.wait(), 60)
+
+    # Throughput: 5,000-point batches from two keep-alive clients while the viewers watch.
+    keys = setup["keys"]
+    start = datetime.now(UTC) - timedelta(hours=6)
+    batches = [points_for(keys, BATCH, start=start + timedelta(seconds=i)) for i in range(args.points // BATCH)]
+    posters = [Poster(port, setup["dev_token"], setup["factory"]) for _ in range(2)]
+    cpu0, t0 = cpu_seconds(daphne_pid), time.perf_counter()
+    await asyncio.gather(*(asyncio.to_thread(lambda p=p, k=k: [p.post(b) for b in batches[k::2]]) for k, p in enumerate(posters)))
+    rest_s = time.perf_counter() - t0
+    rest_cpu = (cpu_seconds(daphne_pid) - cpu0) / rest_s
+
+    # Latency: 20 points (one per twin) every 50 ms; each carries `seq`, the viewers time the frames.
+    await asyncio.sleep(0.5)
+    frames[0] = 0
+    cpu0, t0 = cpu_seconds(daphne_pid), time.perf_counter()
+    poster = posters[0]
+    for seq in range(1, int(args.latency_s / 0.05) + 1):
+        next_at = t0 + seq * 0.05
+        sent[seq] = time.perf_counter()
+        await asyncio.to_thread(poster.post, [{"twin": k, "values": {"seq": seq, "v": 50.0}} for k in keys])
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+    await asyncio.sleep(1.0)
+    lat_s = time.perf_counter() - t0
+    lat_cpu = (cpu_seconds(daphne_pid) - cpu0) / lat_s
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 100 else [float("nan")] * 99
+    return {"rest_pps": len(batches) * BATCH / rest_s, "rest_cpu": rest_cpu, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
+            "max_ms": latencies[-1] * 1000 if latencies else float("nan"), "samples": len(latencies),
+            "frames_per_viewer_s": frames[0] / len(setup["viewer_tokens"]) / lat_s, "latency_cpu": lat_cpu}
+
+
+def mqtt_phase(kind: str, setup: dict, n: int) -> dict | None:
+    import paho.mqtt.client as mqtt
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883"))
+    try:
+        socket.create_connection((url.hostname, url.port or 1883), timeout=1).close()
+    except OSError:
+        return None
+    before = count_points(kind)
+    bridge = subprocess.Popen([PY, "manage.py", "mqtt_bridge", "--client-id", f"bench-{os.getpid()}"], env=env_for(kind), cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}")
+        client.max_inflight_messages_set(100)
+        client.max_queued_messages_set(0)
+        client.connect(url.hostname, url.port or 1883)
+        client.loop_start()
+        keys = setup["keys"]
+        t0 = time.perf_counter()
+        infos = [client.publish(f"metaverse/bench/{keys[i % len(keys)]}/telemetry", json.dumps({"values": {"mq": i}}), qos=1) for i in range(n)]
+        for info in infos:
+            info.wait_for_publish(60)
+        deadline = time.monotonic() + 120
+        while count_points(kind) - before < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - t0
+        stored = count_points(kind) - before
+        client.disconnect()
+        client.loop_stop()
+        return {"mqtt_pps": stored / elapsed, "stored": stored, "sent": n}
+    finally:
+        bridge.terminate()
+        bridge.wait(10)
+
+
+def bench_db(kind: str, args) -> dict:
+    print(f"==> {kind}: fresh database, migrate, {args.viewers} viewers", flush=True)
+    fresh_database(kind)
+    setup = run_worker(kind, "setup", args)
+    inproc = run_worker(kind, "inprocess", args)
+    assert inproc["stored"] == inproc["expected"], inproc
+    port = free_port()
+    cmd = [os.path.join(ROOT, ".venv", "bin", "daphne"), "-b", "127.0.0.1", "-p", str(port), "metaverse.asgi:application"]
+    daphne = subprocess.Popen(["taskset", "-c", "0", *cmd], env=env_for(kind), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        wire = asyncio.run(viewers_phase(port, setup, args, daphne.pid))
+    finally:
+        daphne.terminate()
+        daphne.wait(10)
+    mqtt = mqtt_phase(kind, setup, args.mqtt_messages) if args.mqtt_messages else None
+    return {**inproc, **wire, "mqtt": mqtt}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dbs", default="sqlite,postgres")
+    parser.add_argument("--viewers", type=int, default=50)
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--baseline-points", type=int, default=10_000)
+    parser.add_argument("--latency-s", type=float, default=10.0)
+    parser.add_argument("--mqtt-messages", type=int, default=5_000)
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.viewers, args.points, args.baseline_points)))
+        return
+    try:
+        os.sched_setaffinity(0, {1})  # the load generator on core 1, daphne on core 0
+    except (AttributeError, OSError):
+        pass
+    results = {kind: bench_db(kind, args) for kind in args.dbs.split(",")}
+    print()
+    print(f"{'db':<9} {'save()/point':>13} {'ingest in-proc':>15} {'ratio':>6} {'REST+viewers':>13} {'daphne CPU':>10} "
+          f"{'MQTT':>8} {'p50 ms':>7} {'p99 ms':>7} {'frames/s':>8}")
+    for kind, r in results.items():
+        mq = f"{r['mqtt']['mqtt_pps']:8.0f}" if r["mqtt"] else f"{'-':>8}"
+        print(f"{kind:<9} {r['baseline_pps']:13.0f} {r['product_pps']:15.0f} {r['product_pps'] / r['baseline_pps']:5.1f}x "
+              f"{r['rest_pps']:13.0f} {r['rest_cpu'] * 100:9.0f}% {mq} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} {r['frames_per_viewer_s']:8.1f}")
+    print()
+    print("points/s stored (in-process / REST with viewers) and ingest→twin.changed p99 at "
+          f"{args.viewers} viewers: " + "; ".join(
+              f"{k} {r['product_pps']:.0f} / {r['rest_pps']:.0f} pts/s ({r['product_pps'] / r['baseline_pps']:.1f}x save()), p99 {r['p99_ms']:.0f} ms"
+              for k, r in results.items()))
+
+
+if __name__ == "__main__":
+    main()
