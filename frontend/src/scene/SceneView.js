@@ -39,6 +39,7 @@ export class SceneView {
     this.controls.screenSpacePanning = false;
     this.controls.zoomToCursor = true;
     this.controls.addEventListener('change', () => this.invalidate());
+    this.controls.addEventListener('start', () => (this.userMoved = true));
 
     this.hemi = new THREE.HemisphereLight('#f4f7fb', '#7c848c', 1.6);
     this.scene.add(this.hemi);
@@ -283,6 +284,7 @@ export class SceneView {
   }
 
   flyTo(position, target, animate = true) {
+    if (this.floor && this.firstFrameDone) this.userMoved = true;
     if (!animate) {
       this.camera.position.copy(position);
       this.controls.target.copy(target);
@@ -314,6 +316,8 @@ export class SceneView {
     this.renderer.domElement.style.height = `${h}px`;
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
+    // Until the user has moved the camera, keep the whole floor framed as panels settle.
+    if (this.floor && !this.userMoved && !this.flight && !this.walking) this.frameAll(false);
     this.invalidate();
   }
 
