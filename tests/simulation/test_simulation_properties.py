@@ -16,7 +16,7 @@ from twins.simulation.runner import simulate
 
 cycles = st.floats(min_value=0.5, max_value=5.0)
 cvs = st.sampled_from([0.0, 0.5, 1.0, 1.5])
-FAST = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+FAST = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -86,7 +86,7 @@ def layouts(draw):
 @FAST
 @given(model=layouts(), seed=st.integers(min_value=0, max_value=10_000))
 def test_any_layout_conserves_parts_and_obeys_littles_law(model, seed):
-    kw = dict(horizon_s=4_000, warmup_s=400, replications=2, seed=seed)
+    kw = dict(horizon_s=2_500, warmup_s=250, replications=2, seed=seed)
     res = simulate(model, **kw)
     assert json.dumps(res, sort_keys=True) == json.dumps(simulate(model, **kw), sort_keys=True)
     for row in res["stations"]:
