@@ -445,10 +445,12 @@ export class Editor {
   select(ids) {
     const list = [...new Set((ids || []).map((i) => this.resolveId(i)).filter((i) => this.assets.has(i)))];
     const same = list.length === this.selection.length && list.every((v, i) => v === this.selection[i]);
+    let connCleared = false;
     if (list.length && this.selectedConnection !== null) {
       this.selectedConnection = null;
+      connCleared = true;
     }
-    if (same) return;
+    if (same && !connCleared) return;
     this.selection = list;
     this.signals.selectionChanged.dispatch(this.selection);
   }

@@ -317,7 +317,10 @@ export class SceneView {
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
     // Until the user has moved the camera, keep the whole floor framed as panels settle.
-    if (this.floor && !this.userMoved && !this.flight && !this.walking) this.frameAll(false);
+    if (this.floor && !this.userMoved && !this.flight && !this.walking) {
+      this.frameAll(false);
+      this.userMoved = false;
+    }
     this.invalidate();
   }
 

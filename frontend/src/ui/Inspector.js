@@ -170,6 +170,7 @@ export class Inspector {
     this.twinBox = h('div');
     this.body.append(this.twinBox);
     this.renderTwin();
+    this.body.append(h('p', { class: 'muted small ids', testid: 'asset-ids' }, `id ${asset.id} · version `, h('span', { testid: 'asset-version' }, asset.version), ` · uid ${String(asset.uid || '').slice(0, 8)}`));
   }
 
   renderTwin() {
@@ -205,6 +206,8 @@ export class Inspector {
       input.dataset.committed = shown;
       input.classList.remove('invalid');
     }
+    const ver = this.body.querySelector('[data-testid="asset-version"]');
+    if (ver && obj.version !== undefined) ver.textContent = obj.version;
     const title = this.body.querySelector('[data-testid="inspector-title"]');
     if (title && obj.name) title.textContent = obj.name;
     const typeSel = this.body.querySelector('select[name="asset_type"]');
