@@ -79,14 +79,39 @@ def clean_params(params: dict) -> dict:
 
 
 def estimated_visits(model: Model, horizon_s: float) -> float:
-    """An upper bound on station visits in one replication: the part rate (at most what the sources send
-    and what the machines can process) times the horizon times the number of stations a part can visit."""
-    machine_rate = sum(s.capacity / s.cycle_time_s for s in model.stations
-                       if s.kind in MACHINE_KINDS and s.cycle_time_s)
-    source_rate = sum(math.inf if not s.interarrival_s else 1.0 / s.interarrival_s
-                      for s in model.stations if s.kind == "source")
-    rate = min(machine_rate or source_rate, source_rate)
-    return rate * horizon_s * len(model.stations) if math.isfinite(rate) else math.inf
+    """An upper bound on station visits in one replication: the most parts per second the network can
+    carry (a max-flow with each machine's capacity / cycle time and each source's arrival rate as node
+    capacities) times the horizon times the stations a part passes (the number of stations)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    scale, big = 1000.0, 10**9  # rates in milli-parts per second, as the integers maximum_flow needs
+
+    def cap(s) -> int:
+        if s.kind in MACHINE_KINDS and s.cycle_time_s:
+            return min(big, math.ceil(s.capacity / s.cycle_time_s * scale))
+        if s.kind == "source" and s.interarrival_s:
+            return min(big, math.ceil(scale / s.interarrival_s))
+        return big
+
+    index = {s.id: i for i, s in enumerate(model.stations)}
+    n = len(model.stations)
+    src, dst = 2 * n, 2 * n + 1  # station i is node 2i (in) -> 2i+1 (out)
+    edges = {}
+    for s in model.stations:
+        i = index[s.id]
+        edges[(2 * i, 2 * i + 1)] = cap(s)
+        if s.kind == "source":
+            edges[(src, 2 * i)] = big
+        if s.kind == "sink":
+            edges[(2 * i + 1, dst)] = big
+    for ln in model.links:
+        if ln.source in index and ln.target in index:
+            edges[(2 * index[ln.source] + 1, 2 * index[ln.target])] = big
+    rows, cols = zip(*edges)
+    graph = csr_matrix((list(edges.values()), (rows, cols)), shape=(2 * n + 2, 2 * n + 2), dtype="int32")
+    rate = maximum_flow(graph, src, dst).flow_value / scale
+    return rate * horizon_s * n
 
 
 def check_size(model: Model, params: dict) -> None:
