@@ -10,12 +10,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
-import simpy  # noqa: E402
-from scipy.special import stdtrit  # noqa: E402
+import numpy as np
+import simpy
+from scipy.special import stdtrit
 
-from twins.simulation.model import Link, Model, Station  # noqa: E402
-from twins.simulation.runner import simulate  # noqa: E402
+from twins.simulation.model import Link, Model, Station
+from twins.simulation.runner import simulate
 
 REPS = 30
 

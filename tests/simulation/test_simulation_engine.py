@@ -4,8 +4,8 @@ import json
 import math
 
 import pytest
-
 from sim_builders import line, machine, sink, source
+
 from twins.simulation.model import Link, Model, Station
 from twins.simulation.runner import Cancelled, combine, run_replication, simulate
 
@@ -57,7 +57,7 @@ def test_fast_path_equals_general_engine_on_the_same_random_numbers():
     # same seed must give the same numbers to rounding: a strong check of the max-plus recursion.
     model = line(machine(0, 4.0, cv=0.5), machine(0, 5.0, cv=1.0), machine(0, 4.5, cv=2.0),
                  interarrival=4.0, buffers=[3, 1, 0, None], speed=[0.5, 0.5, None, 0.5], spacing=2.0)
-    kw = dict(horizon_s=20_000, warmup_s=1_000, replications=3, seed=11)
+    kw = {"horizon_s": 20_000, "warmup_s": 1_000, "replications": 3, "seed": 11}
     fast, general = simulate(model, engine="fastpath", **kw), simulate(model, engine="general", **kw)
     assert fast["engine"] == "fastpath" and general["engine"] == "general"
     for key in ("throughput_per_hour", "lead_time_s", "wip"):
@@ -76,7 +76,7 @@ def test_fast_path_equals_general_engine_on_the_same_random_numbers():
 def test_fast_path_agrees_with_general_engine_within_confidence_intervals_with_failures():
     model = line(machine(0, 4.0, cv=0.5, mtbf=300, mttr=30), machine(0, 5.0, cv=1.0),
                  machine(0, 4.0, mtbf=100, mttr=10), buffers=2)
-    kw = dict(horizon_s=40_000, warmup_s=2_000, replications=10, seed=5)
+    kw = {"horizon_s": 40_000, "warmup_s": 2_000, "replications": 10, "seed": 5}
     fast, general = simulate(model, engine="fastpath", **kw), simulate(model, engine="general", **kw)
     for key in ("throughput_per_hour", "lead_time_s", "wip"):
         a, b = fast[key], general[key]
@@ -84,14 +84,14 @@ def test_fast_path_agrees_with_general_engine_within_confidence_intervals_with_f
 
 
 def test_auto_picks_the_fast_path_only_for_serial_single_server_lines():
-    kw = dict(horizon_s=2_000, warmup_s=100, replications=1, seed=1)
+    kw = {"horizon_s": 2_000, "warmup_s": 100, "replications": 1, "seed": 1}
     assert simulate(line(machine(0, 2.0)), **kw)["engine"] == "fastpath"
     assert simulate(line(machine(0, 2.0, capacity=2)), **kw)["engine"] == "general"
     assert simulate(split_merge_model(), **kw)["engine"] == "general"
 
 
 def test_same_seed_gives_identical_results_and_other_seeds_differ():
-    kw = dict(horizon_s=10_000, warmup_s=500, replications=3)
+    kw = {"horizon_s": 10_000, "warmup_s": 500, "replications": 3}
     for model in (split_merge_model(speed=2.0), line(machine(0, 3.0), machine(0, 3.5), buffers=1)):
         a = json.dumps(simulate(model, seed=42, **kw), sort_keys=True)
         assert a == json.dumps(simulate(model, seed=42, **kw), sort_keys=True)
@@ -126,7 +126,7 @@ def test_results_have_the_contract_shape_and_are_json(model):
 def test_simulate_equals_combining_separately_run_replications():
     # What a Celery fan-out does: one task per replication, then combine.
     for model in (split_merge_model(), line(machine(0, 3.0), buffers=1)):
-        kw = dict(horizon_s=5_000, warmup_s=500)
+        kw = {"horizon_s": 5_000, "warmup_s": 500}
         reps = [run_replication(model, seed=8, replication=r, **kw) for r in (2, 0, 1)]
         assert combine(model, reps, **kw) == simulate(model, replications=3, seed=8, **kw)
 

@@ -4,13 +4,14 @@
   must agree to rounding, whatever the cycle times, variability, failures-free buffers and transport.
 - On any layout: utilisations add up to 1, flow is conserved, Little's law holds, and the run is
   deterministic."""
+import itertools
 import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from sim_builders import line, machine
+
 from twins.simulation.model import Link, Model, Station
 from twins.simulation.runner import simulate
 
@@ -34,7 +35,7 @@ def serial_lines(draw):
 @FAST
 @given(model=serial_lines(), seed=st.integers(min_value=0, max_value=10_000))
 def test_fast_path_and_event_engine_agree_on_any_serial_line(model, seed):
-    kw = dict(horizon_s=1_500, warmup_s=150, replications=2, seed=seed)
+    kw = {"horizon_s": 1_500, "warmup_s": 150, "replications": 2, "seed": seed}
     fast, general = simulate(model, engine="fastpath", **kw), simulate(model, engine="general", **kw)
     assert fast["station_visits"] == general["station_visits"]
     for key in ("throughput_per_hour", "lead_time_s", "wip"):
@@ -67,7 +68,7 @@ def layouts(draw):
     stations.append(Station(sink_id, "out", "sink", x=float(len(layers)) * 3))
     layers.append([sink_id])
     links = []
-    for up, down in zip(layers, layers[1:]):
+    for up, down in itertools.pairwise(layers):
         fed = set()
         for a in up:
             targets = draw(st.lists(st.sampled_from(down), min_size=1, max_size=len(down), unique=True))
@@ -86,7 +87,7 @@ def layouts(draw):
 @FAST
 @given(model=layouts(), seed=st.integers(min_value=0, max_value=10_000))
 def test_any_layout_conserves_parts_and_obeys_littles_law(model, seed):
-    kw = dict(horizon_s=2_500, warmup_s=250, replications=2, seed=seed)
+    kw = {"horizon_s": 2_500, "warmup_s": 250, "replications": 2, "seed": seed}
     res = simulate(model, **kw)
     assert json.dumps(res, sort_keys=True) == json.dumps(simulate(model, **kw), sort_keys=True)
     for row in res["stations"]:

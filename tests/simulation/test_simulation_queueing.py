@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 import pytest
-
 from sim_builders import line, machine
+
 from twins.simulation.runner import simulate
 
 

@@ -2,8 +2,8 @@
 import math
 
 import pytest
-
 from sim_builders import line, machine, sink, source
+
 from twins.simulation.model import Link, Model, ModelError, Station
 from twins.simulation.runner import simulate
 from twins.simulation.validate import validate
@@ -123,8 +123,8 @@ def test_operators_and_decor_are_scenery_but_cannot_be_linked():
 
 
 def test_simulate_refuses_bad_run_parameters():
-    for kw in (dict(horizon_s=100, warmup_s=100), dict(horizon_s=-1, warmup_s=0),
-               dict(horizon_s=100, warmup_s=0, replications=0), dict(horizon_s=100, warmup_s=0, seed=-1)):
-        args = dict(replications=1, seed=0) | kw
+    for kw in ({"horizon_s": 100, "warmup_s": 100}, {"horizon_s": -1, "warmup_s": 0},
+               {"horizon_s": 100, "warmup_s": 0, "replications": 0}, {"horizon_s": 100, "warmup_s": 0, "seed": -1}):
+        args = {"replications": 1, "seed": 0} | kw
         with pytest.raises(ModelError):
             simulate(ok_line(), **args)

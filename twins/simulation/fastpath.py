@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from .engine import BLOCKED, DOWN, IDLE, WORKING
 from .network import MACHINE, SINK, SOURCE, UNBOUNDED, Network, sample
 
 BUDGET_CELLS = 6_000_000  # cells (levels x stations x replications) per stored array in one batch
@@ -235,12 +236,12 @@ def _playback(net, order, s, wk, c, d, times):
     codes = [None] * net.n
     for col, i in enumerate(order):
         if col == len(order) - 1:
-            codes[i] = [0] * len(times)
+            codes[i] = [IDLE] * len(times)
             continue
         idx = np.searchsorted(s[:, col], times, side="right") - 1
         ok = idx >= 0
         k = np.where(ok, idx, 0)
-        t0, tw, tc, td = s[k, col], s[k, col] + wk[k, col], c[k, col], d[k, col]
-        code = np.where(times < tw, 1, np.where(times < tc, 3, np.where(times < td, 2, 0)))
-        codes[i] = np.where(ok & (times < td), code, 0).astype(int).tolist()
+        tw, tc, td = s[k, col] + wk[k, col], c[k, col], d[k, col]
+        code = np.where(times < tw, WORKING, np.where(times < tc, DOWN, np.where(times < td, BLOCKED, IDLE)))
+        codes[i] = np.where(ok & (times < td), code, IDLE).astype(int).tolist()
     return codes

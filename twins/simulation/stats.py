@@ -74,7 +74,7 @@ def summarise(net: Network, raw: dict, *, horizon_s: float, warmup_s: float, rep
         "throughput_per_hour": float(len(lead) * 3600.0 / T),
         "lead_time_mean": float(lead.mean()) if len(lead) else None,
         "lead_time_p95": float(np.percentile(lead, 95)) if len(lead) else None,
-        "lead_count": int(len(lead)),
+        "lead_count": len(lead),
         "wip": wip,
         "stations": stations,
         "ts_throughput": [float(v) for v in ts_tp],
@@ -97,7 +97,9 @@ def mean_ci(values) -> dict:
     mean = float(v.mean())
     if len(v) < 2:
         return {"mean": mean, "ci95": 0.0}
-    from scipy.special import stdtrit  # the Student-t quantile (scipy.stats.t.ppf), far lighter to import
+    from scipy.special import (
+        stdtrit,  # the Student-t quantile (scipy.stats.t.ppf), far lighter to import
+    )
 
     half = float(stdtrit(len(v) - 1, 0.975) * v.std(ddof=1) / math.sqrt(len(v)))
     return {"mean": mean, "ci95": half}
@@ -133,7 +135,10 @@ def combine_reps(net: Network, reps: list, *, horizon_s: float, warmup_s: float)
     stations = []
     for i in range(net.n):
         rows = [r["stations"][i] for r in reps]
-        avg = lambda key: float(np.mean([row[key] for row in rows]))
+
+        def avg(key, rows=rows):
+            return float(np.mean([row[key] for row in rows]))
+
         stations.append({
             "asset": net.ids[i],
             "name": net.names[i],
