@@ -158,13 +158,15 @@ def _recursion(net, order, links, P):
 
 
 def _clipped_sum(x, w, H, out):
-    """Per column and replication (shape (L, R)), the sum over levels of x clipped to the window [w, H].
-    A running sum (each cell added in level order) so that a replication's figures do not depend on
-    which other replications share its batch, bit for bit; `out` is scratch space shaped like x."""
+    """Per column and replication (shape (L, R)), the sum over levels of x clipped to the window [w, H];
+    `out` is scratch space at least as large as x. numpy sums over the outer axis level by level, but a
+    single column of a single replication is a contiguous vector that it would sum pairwise: a running
+    sum keeps a replication's figures independent of its batch, bit for bit."""
     o = out[:x.shape[0], :x.shape[1]]
     np.clip(x, w, H, out=o)
-    np.cumsum(o, axis=0, out=o)
-    return o[-1].copy()
+    if o[0].size == 1:
+        return np.cumsum(o, axis=0)[-1]
+    return o.sum(axis=0)
 
 
 def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, replications: list,
