@@ -37,7 +37,8 @@ export function diffItems(diff) {
 }
 
 export class ChangesPanel {
-  constructor({ editor, view, state, notify }) {
+  constructor({ editor, view, state, notify, insetLeft = () => 0 }) {
+    this.insetLeft = insetLeft;
     this.editor = editor;
     this.view = view;
     this.state = state;
@@ -181,7 +182,7 @@ export class ChangesPanel {
     this.index = ((i % this.items.length) + this.items.length) % this.items.length;
     const it = this.items[this.index];
     const box = this.boxOf(it);
-    if (box) frameBox(this.view, box, animate);
+    if (box) frameBox(this.view, box, animate, this.insetLeft());
     if (!it.connection && it.kind !== 'removed' && this.editor.assets.has(it.entry.id)) this.editor.select([it.entry.id]);
     else this.editor.select([]);
     this.render();

@@ -44,7 +44,7 @@ export class CommentsPanel {
 
     this.input = h('textarea', { class: 'comment-input', testid: 'comment-input', rows: 3, maxlength: 4000, placeholder: 'Comment on this layout… @name to mention someone. Ctrl+Enter sends.' });
     this.pinInfo = h('span', { class: 'muted small', testid: 'comment-pin-target' });
-    const pickBtn = h('button', { class: 'small-btn', testid: 'comment-pick-point', title: 'Click a point in the scene to pin the comment there' }, '📍 Pick point');
+    const pickBtn = h('button', { class: 'small-btn', testid: 'comment-pick-point', title: 'Click a point in the scene to pin the comment there' }, 'Pick point');
     pickBtn.addEventListener('click', () => this.startPicking());
     this.submitBtn = h('button', { class: 'primary small-btn', testid: 'comment-submit' }, 'Comment');
     this.submitBtn.addEventListener('click', () => this.submit());

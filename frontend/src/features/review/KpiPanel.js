@@ -10,19 +10,19 @@ export function kpiTable(data, { testid = 'kpi-table' } = {}) {
   const body = h('tbody');
   for (const r of data.kpis || []) {
     const v = verdict(r);
+    const unit = r.unit === 'fraction' ? '%' : r.unit;
     body.append(
       h(
         'tr',
         { testid: 'kpi-row', dataset: { key: r.key, significant: String(r.significant), improved: String(r.improved) } },
-        h('th', {}, r.label),
-        h('td', { class: 'num' }, fmtStat(r.layout, r.unit)),
-        h('td', { class: 'num' }, fmtStat(r.against, r.unit)),
-        h('td', { class: `num delta ${r.improved === true ? 'better' : r.improved === false ? 'worse' : ''}`, testid: `kpi-delta-${r.key}` }, fmtDelta(r)),
-        h('td', { class: `verdict ${v.cls}`, testid: `kpi-verdict-${r.key}` }, v.text),
+        h('th', {}, r.label, h('div', { class: 'muted small' }, unit)),
+        h('td', { class: 'num' }, fmtStat(r.layout, r.unit === 'fraction' ? 'fraction' : '')),
+        h('td', { class: 'num' }, fmtStat(r.against, r.unit === 'fraction' ? 'fraction' : '')),
+        h('td', { class: `num delta ${r.improved === true ? 'better' : r.improved === false ? 'worse' : ''}`, testid: `kpi-delta-${r.key}` }, fmtDelta(r), h('div', { class: `verdict ${v.cls}`, testid: `kpi-verdict-${r.key}` }, v.text)),
       ),
     );
   }
-  return h('table', { class: 'kpi-table', testid }, h('thead', {}, h('tr', {}, h('th', {}, 'KPI'), h('th', {}, data.layout ? data.layout.name : 'This'), h('th', {}, data.against ? data.against.name : 'Other'), h('th', {}, 'Δ'), h('th', {}, 'Verdict'))), body);
+  return h('table', { class: 'kpi-table', testid }, h('thead', {}, h('tr', {}, h('th', {}, 'KPI'), h('th', {}, data.layout ? data.layout.name : 'This'), h('th', {}, data.against ? data.against.name : 'Other'), h('th', {}, 'Δ'))), body);
 }
 
 export function runNote(data) {

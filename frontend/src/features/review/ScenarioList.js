@@ -23,7 +23,7 @@ export class ScenarioList {
       'section',
       { class: 'scenario-list', testid: 'scenario-list', dataset: { factoryId: factory.id } },
       h('div', { class: 'sc-head' }, h('h3', {}, 'Scenarios'), h('span', { class: 'spacer' }), h('label', { class: 'muted small' }, closed, ' show archived')),
-      h('table', { class: 'sc-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'Scenario'), h('th', {}, 'Status'), h('th', {}, 'Author'), h('th', {}, 'From'), h('th', {}, 'Latest simulation'), h('th', { title: 'Open comments' }, '💬'), h('th', {}, ''))), this.table),
+      h('table', { class: 'sc-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'Scenario'), h('th', {}, 'Status'), h('th', {}, 'Author'), h('th', {}, 'From'), h('th', {}, 'Latest simulation'), h('th', { title: 'Open comments' }, 'Open'), h('th', {}, ''))), this.table),
       this.note,
     );
     card.appendChild(this.el);

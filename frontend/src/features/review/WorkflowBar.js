@@ -3,18 +3,20 @@
 import { h } from '../../util/dom.js';
 import { ReviewApi, allowedActions, PAST } from './api.js';
 
+const TITLES = { submit: 'Submit for review: the layout becomes read-only', approve: 'Approve: make it the baseline', reject: 'Reject with a reason', archive: 'Archive this layout' };
+
 export class WorkflowBar {
   constructor({ editor, anchor, socket, notify, onTransition }) {
     this.editor = editor;
     this.notify = notify;
     this.onTransition = onTransition || (() => {});
     const btn = (verb, label, cls, testid) => {
-      const b = h('button', { class: `wf-btn ${cls}`, testid }, label);
+      const b = h('button', { class: `wf-btn ${cls}`, testid, title: TITLES[verb] }, label);
       b.addEventListener('click', () => this.ask(verb));
       return b;
     };
     this.buttons = {
-      submit: btn('submit', 'Submit for review', 'primary', 'submit-layout'),
+      submit: btn('submit', 'Submit', 'primary', 'submit-layout'),
       approve: btn('approve', 'Approve', 'wf-approve', 'approve-layout'),
       reject: btn('reject', 'Reject…', 'wf-reject', 'reject-layout'),
       archive: btn('archive', 'Archive', 'ghost wf-archive', 'archive-layout'),

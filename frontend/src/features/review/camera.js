@@ -22,15 +22,27 @@ export function goToSavedView(view, camera, pin = null, animate = true) {
   return true;
 }
 
-// Frame an axis-aligned box {minX, maxX, minZ, maxZ, height} from the current viewing direction.
-export function frameBox(view, box, animate = true) {
+// Frame an axis-aligned box {minX, maxX, minZ, maxZ, height} from the current viewing direction, centred in the
+// part of the viewport that `insetLeft` CSS pixels of panel do not cover.
+export function frameBox(view, box, animate = true, insetLeft = 0) {
   const center = new THREE.Vector3((box.minX + box.maxX) / 2, (box.height || 1) / 2, (box.minZ + box.maxZ) / 2);
   const size = Math.hypot(box.maxX - box.minX, box.maxZ - box.minZ, box.height || 1);
-  const dist = Math.max(12, size * 1.9);
+  const width = Math.max(1, view.size.width);
+  const inset = Math.min(Math.max(0, insetLeft), width * 0.6);
+  const dist = Math.max(12, size * 1.9) * (width / (width - inset));
   const dir = view.camera.position.clone().sub(view.controls.target).normalize();
   if (dir.y < 0.45) dir.y = 0.6;
   dir.normalize();
-  view.flyTo(center.clone().add(dir.multiplyScalar(dist)), center, animate);
+  const position = center.clone().add(dir.clone().multiplyScalar(dist));
+  const target = center.clone();
+  if (inset > 0) {
+    const perPixel = (2 * dist * Math.tan(THREE.MathUtils.degToRad(view.camera.fov / 2))) / Math.max(1, view.size.height);
+    const right = new THREE.Vector3().crossVectors(dir.clone().negate(), new THREE.Vector3(0, 1, 0)).normalize();
+    const shift = right.multiplyScalar(-(inset / 2) * perPixel);
+    position.add(shift);
+    target.add(shift);
+  }
+  view.flyTo(position, target, animate);
 }
 
 export function currentCamera(view) {

@@ -49,8 +49,16 @@ class ReviewState {
   }
 }
 
-function tool(testid, icon, label, text) {
-  return h('button', { class: 'tool rv-tool', testid, title: label, 'aria-label': label, html: ICONS[icon] || '' }, h('span', { class: 'tool-text' }, text));
+const svg = (d) => `<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">${d}</svg>`;
+const ICON = {
+  compare: svg('<rect x="3" y="5" width="8" height="14" rx="1.5" stroke-dasharray="2.5 2"/><rect x="13" y="5" width="8" height="14" rx="1.5"/><path d="M9 12h6M13 10l2 2-2 2"/>'),
+  kpi: svg('<path d="M4 20V10M10 20V4M16 20v-7M22 20H2"/>'),
+  comments: ICONS.chat,
+  pack: svg('<path d="M6 9V3h12v6M6 18H4a1 1 0 01-1-1v-6a2 2 0 012-2h14a2 2 0 012 2v6a1 1 0 01-1 1h-2"/><rect x="6" y="14" width="12" height="7"/>'),
+};
+
+function tool(testid, icon, label, text = '') {
+  return h('button', { class: 'tool rv-tool', testid, title: label, 'aria-label': label, html: ICON[icon] || '' }, text ? h('span', { class: 'tool-text' }, text) : null);
 }
 
 export function setupReview({ editor, view, ui, user, hooks }) {
@@ -60,7 +68,8 @@ export function setupReview({ editor, view, ui, user, hooks }) {
   const state = new ReviewState(editor, Number(params.get('against')) || null);
 
   const drawer = new Drawer(ui.overlays);
-  const changes = new ChangesPanel({ editor, view, state, notify });
+  const insetLeft = () => (drawer.visible ? drawer.el.getBoundingClientRect().right - view.renderer.domElement.getBoundingClientRect().left : 0);
+  const changes = new ChangesPanel({ editor, view, state, notify, insetLeft });
   const kpi = new KpiPanel({ editor, state, notify });
   const comments = new CommentsPanel({ editor, view, viewport: ui.viewport, user, notify, stopFollow: () => hooks.following !== null && hooks.following !== undefined && hooks.stopFollow && hooks.stopFollow() });
   const presenter = new Presenter({ editor, socket, hooks, changes, comments });
@@ -69,14 +78,17 @@ export function setupReview({ editor, view, ui, user, hooks }) {
   drawer.add('comments', 'Comments', comments.el);
   comments.onCount = (open, total) => {
     drawer.setLabel('comments', total ? `Comments (${open})` : 'Comments');
-    commentsBtn.querySelector('.tool-text').textContent = open ? `Comments ${open}` : 'Comments';
+    badge.textContent = String(open);
+    badge.hidden = !open;
   };
 
   // ---- top bar: compare / comments / review pack, then the workflow buttons ----------------------------------
-  const compareBtn = tool('compare-toggle', 'eye', 'Compare with another layout: ghosts and a list of the changes', 'Compare');
-  const commentsBtn = tool('comments-toggle', 'chat', 'Comments pinned in 3D', 'Comments');
-  const kpiBtn = tool('kpi-toggle', 'frame', 'KPI comparison', 'KPIs');
-  const packBtn = tool('review-pack', 'export', 'Review pack: a printable page (Print / PDF)', 'Pack');
+  const compareBtn = tool('compare-toggle', 'compare', 'Compare with another layout: ghosts and a list of the changes', 'Compare');
+  const commentsBtn = tool('comments-toggle', 'comments', 'Comments pinned in 3D');
+  const kpiBtn = tool('kpi-toggle', 'kpi', 'KPI comparison');
+  const packBtn = tool('review-pack', 'pack', 'Review pack: a printable page (Print / PDF)');
+  const badge = h('span', { class: 'badge-count rv-badge', testid: 'comments-open-count', hidden: true }, '0');
+  commentsBtn.appendChild(badge);
   const group = h('div', { class: 'toolgroup rv-tools' }, compareBtn, kpiBtn, commentsBtn, packBtn);
   ui.buttons.branch.parentNode.insertBefore(group, ui.buttons.branch);
   let comparing = false;
