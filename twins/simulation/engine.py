@@ -47,13 +47,13 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
     rt_pos = [0] * n
 
     def refill_svc(s):
-        svc_buf[s] = sample(streams[s][0], net.mean[s], net.cv[s], CHUNK).tolist()
+        svc_buf[s] = sample(streams(s, 0), net.mean[s], net.cv[s], CHUNK).tolist()
 
     def draw_fail(s, mean):
         # One stream alternates times-to-failure and repairs; both are exponential, scaled here.
         p = fail_pos[s]
         if p >= len(fail_buf[s]):
-            fail_buf[s] = streams[s][1].standard_exponential(CHUNK).tolist()
+            fail_buf[s] = streams(s, 1).standard_exponential(CHUNK).tolist()
             p = 0
         fail_pos[s] = p + 1
         return fail_buf[s][p] * mean
@@ -233,7 +233,7 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
             if j < 0:
                 u = rt_pos[s]
                 if u >= len(rt_buf[s]):
-                    rt_buf[s] = streams[s][2].random(CHUNK).tolist()
+                    rt_buf[s] = streams(s, 2).random(CHUNK).tolist()
                     u = 0
                 rt_pos[s] = u + 1
                 u = rt_buf[s][u]

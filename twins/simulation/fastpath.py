@@ -92,11 +92,11 @@ def _draw(net, order, seed, replications, N):
     for r, rep in enumerate(replications):
         streams = net.streams(seed, rep)
         for col, i in enumerate(order):
-            p = sample(streams[i][0], net.mean[i], net.cv[i], N)
+            p = sample(streams(i, 0), net.mean[i], net.cv[i], N)
             if fails:
                 W[col:col + N, col, r] = p
                 if net.mtbf[i] and net.mttr[i] > 0:
-                    g = streams[i][1]
+                    g = streams(i, 1)
                     count = g.poisson(p / net.mtbf[i])
                     p = p + g.gamma(count.astype(float), net.mttr[i])
             P[col:col + N, col, r] = p

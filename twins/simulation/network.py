@@ -74,12 +74,26 @@ class Network:
             w = np.cumsum([float(links[j].weight) for j in self.out[i]]) if self.out[i] else np.zeros(0)
             self.cumw.append((w / w[-1]).tolist() if len(w) else [])
 
-    def streams(self, seed: int, replication: int):
-        """Independent generators per station and purpose: (service, failure, routing) x station."""
-        from numpy.random import PCG64, Generator, SeedSequence
+    def streams(self, seed: int, replication: int) -> RandomStreams:
+        return RandomStreams(seed, replication, self.n)
 
-        children = SeedSequence([int(seed), int(replication)]).spawn(3 * self.n)
-        return [tuple(Generator(PCG64(children[3 * i + k])) for k in range(3)) for i in range(self.n)]
+
+class RandomStreams:
+    """Independent generators per station and purpose (0 service, 1 failures, 2 routing) for one
+    replication, all from SeedSequence([seed, replication]); built on first use."""
+
+    def __init__(self, seed: int, replication: int, n: int):
+        from numpy.random import SeedSequence
+
+        self._children = SeedSequence([int(seed), int(replication)]).spawn(3 * n)
+        self._gens = {}
+
+    def __call__(self, station: int, purpose: int):
+        key = 3 * station + purpose
+        gen = self._gens.get(key)
+        if gen is None:
+            gen = self._gens[key] = np.random.Generator(np.random.PCG64(self._children[key]))
+        return gen
 
 
 def sample(gen, mean: float, cv: float, size: int) -> np.ndarray:
