@@ -1,4 +1,9 @@
-"""Entry points: one replication, combining replications, and a whole run with progress and cancel."""
+"""Entry points: one replication, combining replications, and a whole run with progress and cancel.
+
+`engine="auto"` runs serial lines of single-server machines on the max-plus fast path and everything
+else on the event engine; both read the same per-station random streams, so a replication's figures
+do not depend on how replications are batched or spread over workers.
+"""
 from __future__ import annotations
 
 import math

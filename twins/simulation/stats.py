@@ -7,7 +7,12 @@ blocked. Among candidates, and if there is none among all machines, the one with
 fraction (working + down) wins; ties go to the one that is blocked less. Without machines, the busiest
 other station.
 
-`lead_time_s.p95` is the mean over replications of each replication's 95th percentile.
+`lead_time_s.p95` is the mean over replications of each replication's 95th percentile. A station's
+`mean_queue` is the time-average number of parts waiting in front of it (arrived, not started; parts still
+in transit are not in it). Utilisation: sources are `working` while the next interarrival runs and
+`blocked` while they hold a part nobody takes; buffers are `blocked` for each occupied slot (their parts
+wait for room downstream); sinks are always `idle`. `timeseries` has 60 bins over the statistics window,
+`playback` 200 samples over the whole horizon of replication 0.
 """
 from __future__ import annotations
 
