@@ -113,22 +113,24 @@ def worker(mode: str, viewers: int, points: int, baseline_points: int) -> dict:
     start = datetime.now(UTC) - timedelta(days=1)
     # Baseline: the naive design, one ORM save() per point (one transaction per batch, like a request).
     base = points_for(keys, baseline_points, start=start)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(0, len(base), BATCH):
         with transaction.atomic():
             for p in base[i:i + BATCH]:
                 ((name, value),) = p["values"].items()
                 TelemetryPoint(twin=by_key[p["twin"]], name=name, ts=datetime.fromisoformat(p["ts"]), value=value).save()
-    baseline_s = time.perf_counter() - t0
+    baseline_s, baseline_cpu = time.perf_counter() - t0, time.process_time() - c0
     TelemetryPoint.objects.all().delete()
     product = points_for(keys, points, start=start + timedelta(hours=1))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(0, len(product), BATCH):
         telemetry_ingest(factory=factory, points=product[i:i + BATCH], source="bench")
-    product_s = time.perf_counter() - t0
+    product_s, product_cpu = time.perf_counter() - t0, time.process_time() - c0
     stored = TelemetryPoint.objects.count()
     TelemetryPoint.objects.all().delete()
-    return {"baseline_pps": baseline_points / baseline_s, "product_pps": points / product_s, "stored": stored, "expected": points}
+    return {"baseline_pps": baseline_points / baseline_s, "product_pps": points / product_s, "stored": stored, "expected": points,
+            "baseline_per_cpu_s": baseline_points / baseline_cpu, "product_per_cpu_s": points / product_cpu,
+            "load_avg": os.getloadavg()[0]}
 
 
 def run_worker(kind: str, mode: str, args) -> dict:
@@ -321,12 +323,13 @@ def main():
         pass
     results = {kind: bench_db(kind, args) for kind in args.dbs.split(",")}
     print()
-    print(f"{'db':<9} {'save()/point':>13} {'ingest in-proc':>15} {'ratio':>6} {'REST+viewers':>13} {'daphne CPU':>10} "
-          f"{'MQTT':>8} {'p50 ms':>7} {'p99 ms':>7} {'frames/s':>8}")
+    print(f"{'db':<9} {'save()/point':>13} {'ingest in-proc':>15} {'ratio':>6} {'per CPU-s':>10} {'REST+viewers':>13} {'daphne CPU':>10} "
+          f"{'MQTT':>8} {'p50 ms':>7} {'p99 ms':>7} {'frames/s':>8} {'load':>5}")
     for kind, r in results.items():
         mq = f"{r['mqtt']['mqtt_pps']:8.0f}" if r["mqtt"] else f"{'-':>8}"
         print(f"{kind:<9} {r['baseline_pps']:13.0f} {r['product_pps']:15.0f} {r['product_pps'] / r['baseline_pps']:5.1f}x "
-              f"{r['rest_pps']:13.0f} {r['rest_cpu'] * 100:9.0f}% {mq} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} {r['frames_per_viewer_s']:8.1f}")
+              f"{r['product_per_cpu_s']:10.0f} {r['rest_pps']:13.0f} {r['rest_cpu'] * 100:9.0f}% {mq} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} "
+              f"{r['frames_per_viewer_s']:8.1f} {r['load_avg']:5.1f}")
     print()
     print("points/s stored (in-process / REST with viewers) and ingest→twin.changed p99 at "
           f"{args.viewers} viewers: " + "; ".join(

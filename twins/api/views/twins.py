@@ -86,7 +86,10 @@ class TwinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFactory):
         if not name:
             raise Invalid("The query parameter 'name' is required.", errors={"name": ["This parameter is required."]})
         end = parse_time_param(request.query_params.get("to"), field="to") or timezone.now()
-        start = parse_time_param(request.query_params.get("from"), field="from") or end - timedelta(hours=1)
+        try:
+            start = parse_time_param(request.query_params.get("from"), field="from") or end - timedelta(hours=1)
+        except OverflowError:
+            raise Invalid("'to' is too early.", errors={"to": ["Out of range."]}) from None
         bucket_s = int_param(request, "bucket_s")
         bucket_s = 60 if bucket_s is None else bucket_s
         if bucket_s < 1 or bucket_s > 366 * 86400:
