@@ -60,6 +60,11 @@ export class Labels {
     this.frame++;
     const editor = this.editor;
     const cam = camera.position;
+    // Small layouts keep their names readable from the overview; big ones only label what is near.
+    const n = editor.assets.size;
+    const orbit = this.orbitDistance ? this.orbitDistance() : 0;
+    const fadeFar = n <= 200 ? Math.max(FADE_FAR, orbit * 1.15) : FADE_FAR;
+    const fadeNear = n <= 200 ? Math.max(FADE_NEAR, fadeFar * 0.5) : FADE_NEAR;
     // Recompute the candidate set a few times a second; project every frame.
     const now = performance.now();
     if (now - (this.lastPick || 0) > 150 || this.dirty) {
@@ -71,17 +76,20 @@ export class Labels {
         const dx = p.x - cam.x;
         const dz = p.z - cam.z;
         const d2 = dx * dx + dz * dz + cam.y * cam.y * 0.25;
-        if (d2 > FADE_FAR * FADE_FAR) continue;
+        if (d2 > fadeFar * fadeFar) continue;
         best.push([d2, asset.id]);
       }
       best.sort((a, b) => a[0] - b[0]);
-      const ids = best.slice(0, MAX_LABELS).map((b) => b[1]);
-      for (const id of editor.selection.slice(0, 20)) if (!ids.includes(id)) ids.push(id);
+      // Priority order: selected, then annotated (someone editing), then nearest.
+      const ids = [];
+      for (const id of editor.selection.slice(0, 20)) ids.push(id);
       for (const id of this.extra.keys()) if (!ids.includes(id) && editor.assets.has(id)) ids.push(id);
+      for (const b of best.slice(0, MAX_LABELS)) if (!ids.includes(b[1])) ids.push(b[1]);
       this.candidates = ids;
     }
     let used = 0;
     const selected = new Set(editor.selection);
+    const placed = []; // screen rectangles already taken: labels never overlap
     for (const id of this.candidates) {
       const asset = editor.assets.get(id);
       if (!asset) continue;
@@ -93,8 +101,15 @@ export class Labels {
       if (v.z > 1 || v.z < -1 || Math.abs(v.x) > 1.1 || Math.abs(v.y) > 1.1) continue;
       const isSel = selected.has(id);
       const hasExtra = this.extra.has(id);
-      let alpha = isSel || hasExtra ? 1 : 1 - THREE.MathUtils.smoothstep(dist, FADE_NEAR, FADE_FAR);
+      let alpha = isSel || hasExtra ? 1 : 1 - THREE.MathUtils.smoothstep(dist, fadeNear, fadeFar);
       if (alpha < 0.04) continue;
+      const sx = ((v.x + 1) / 2) * width;
+      const sy = ((1 - v.y) / 2) * height;
+      const note0 = this.extra.get(id) || '';
+      const w = (asset.name.length + note0.length) * 6.4 + 26;
+      const rect = [sx - w / 2, sy - 20, sx + w / 2, sy];
+      if (placed.some((r) => rect[0] < r[2] && rect[2] > r[0] && rect[1] < r[3] && rect[3] > r[1])) continue;
+      placed.push(rect);
       const label = this.getLabel(used++);
       if (label.text !== asset.name) {
         label.text = asset.name;
@@ -116,7 +131,7 @@ export class Labels {
       }
       label.el.classList.toggle('selected', isSel);
       label.el.style.opacity = alpha.toFixed(2);
-      label.el.style.transform = `translate(-50%, -100%) translate(${(((v.x + 1) / 2) * width).toFixed(1)}px, ${(((1 - v.y) / 2) * height).toFixed(1)}px)`;
+      label.el.style.transform = `translate(-50%, -100%) translate(${sx.toFixed(1)}px, ${sy.toFixed(1)}px)`;
       label.el.style.display = '';
       label.id = id;
     }

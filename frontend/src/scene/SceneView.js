@@ -74,6 +74,7 @@ export class SceneView {
     this.scene.add(this.helpers);
 
     this.labels = new Labels(container, editor, poseOf);
+    this.labels.orbitDistance = () => (this.walking ? 0 : this.camera.position.distanceTo(this.controls.target));
 
     this.timer = new THREE.Timer();
     this.frameTimes = [];
