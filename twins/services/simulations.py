@@ -50,7 +50,7 @@ MAX_VISITS_PER_RUN = 100_000_000
 DEFAULTS = {"horizon_s": 8 * 3600.0, "warmup_s": 0.0, "replications": 10}
 PARAM_KEYS = {"layout", "horizon_s", "warmup_s", "replications", "seed"}
 MAX_SEED = 2**63 - 1
-BATCHES_MAX = 16  # a run is cut into at most this many batches of replications (the units of fan-out)
+BATCHES_MAX = 8  # a run is cut into at most this many batches of replications (the units of fan-out)
 PUBLISH_INTERVAL_S = 0.25  # sim.progress at most four times a second per run, across all workers
 CANCEL_POLL_S = 0.2
 STORE_TTL_S = 24 * 3600
@@ -208,26 +208,29 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
     cancelled = _cancel_watch(run_id)
     store = redis_state.client()
     reps_key = _key(run_id, "reps")
-    for r in replications:
+    todo = [r for r in replications if not store.hexists(reps_key, str(r))]
+    step = max(1, len(todo)) if _ENGINE_BATCHES else 1  # a vectorised engine takes the batch in one call
+    for first in range(0, len(todo), step):
+        chunk = todo[first:first + step]
         if cancelled():
             return
-        if store.hexists(reps_key, str(r)):
-            continue
         try:
-            rep = _run_replication(model, p, r, cancelled)
+            reps = _run_replications(model, p, chunk, cancelled)
         except runner.Cancelled:
             return
         except ModelError as exc:  # the snapshot was validated, so this means the engine disagrees
             simulation_fail(run_id=run_id, error=model_error_to_invalid(exc, model).message)
             return
         except Exception as exc:
-            log.exception("simulation run %s: replication %s failed", run_id, r)
-            simulation_fail(run_id=run_id, error=f"The simulation engine failed in replication {r + 1}: {type(exc).__name__}: {exc}")
+            log.exception("simulation run %s: replications %s failed", run_id, chunk)
+            simulation_fail(run_id=run_id, error=f"The simulation engine failed in replication {chunk[0] + 1}"
+                                                 f"{'' if len(chunk) == 1 else f'–{chunk[-1] + 1}'}: {type(exc).__name__}: {exc}")
             return
-        if cancelled(fresh=True):  # cancelled while this replication ran: keep nothing of it
+        if cancelled(fresh=True):  # cancelled while these replications ran: keep nothing of them
             return
         pipe = store.pipeline()
-        pipe.hset(reps_key, str(r), json.dumps(rep, separators=(",", ":")))
+        for rep in reps:
+            pipe.hset(reps_key, str(rep["replication"]), json.dumps(rep, separators=(",", ":")))
         pipe.expire(reps_key, STORE_TTL_S)
         pipe.hlen(reps_key)
         done = pipe.execute()[-1]
@@ -235,14 +238,23 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
     _maybe_combine(run, model)
 
 
-def _run_replication(model: Model, p: dict, replication: int, should_cancel) -> dict:
-    kwargs = {"horizon_s": p["horizon_s"], "warmup_s": p["warmup_s"], "seed": p["seed"], "replication": replication}
+def _run_replications(model: Model, p: dict, replications: list[int], should_cancel) -> list[dict]:
+    common = {"horizon_s": p["horizon_s"], "warmup_s": p["warmup_s"], "seed": p["seed"]}
+    if _ENGINE_BATCHES:
+        kwargs = {**common, "replications": list(replications)}
+        if "should_cancel" in _ENGINE_BATCHES:
+            kwargs["should_cancel"] = should_cancel
+        return runner.run_replications(model, **kwargs)
+    kwargs = {**common, "replication": replications[0]}
     if _ENGINE_CANCELS:  # the engine can stop inside a long replication
         kwargs["should_cancel"] = should_cancel
-    return runner.run_replication(model, **kwargs)
+    return [runner.run_replication(model, **kwargs)]
 
 
+# What the engine offers: one replication (always), a vectorised batch and cancel checks (if it has them).
 _ENGINE_CANCELS = "should_cancel" in inspect.signature(runner.run_replication).parameters
+_ENGINE_BATCHES = (set(inspect.signature(runner.run_replications).parameters) | {"batch"}
+                   if hasattr(runner, "run_replications") else set())
 
 
 def _maybe_combine(run: SimulationRun, model: Model) -> None:
