@@ -31,6 +31,7 @@ export class Editor {
       savingChanged: new Signal(),
       remoteEdit: new Signal(), // ({by, kind, object})
       focusRequested: new Signal(), // (ids) frame these assets
+      membersChanged: new Signal(), // (members) people in the room (from the socket)
     };
     this.layout = null;
     this.factory = null;
@@ -40,6 +41,8 @@ export class Editor {
     this.connections = new Map();
     this.twins = new Map();
     this.selection = [];
+    this.members = [];
+    this.me = null;
     this.selectedConnection = null;
     this.mode = 'select'; // select | connect | place
     this.placeType = null;
@@ -493,6 +496,12 @@ export class Editor {
     }
     if (event.by && this.user && event.by !== this.user.id) this.signals.remoteEdit.dispatch(event);
     return true;
+  }
+
+  setMembers(members, me = this.me) {
+    this.members = members || [];
+    this.me = me;
+    this.signals.membersChanged.dispatch(this.members);
   }
 
   applyTwinUpdates(updates) {

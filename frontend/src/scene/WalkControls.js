@@ -31,6 +31,17 @@ export class WalkControls {
     window.addEventListener('keyup', this.keyup);
     window.addEventListener('blur', () => this.keys.clear());
     view.beforeRender.push((dt) => this.update(dt));
+    // Clicking the view while walking (re)captures the mouse for looking around.
+    view.renderer.domElement.addEventListener('click', () => {
+      if (this.active && !this.controls.isLocked) {
+        try {
+          const p = this.controls.lock();
+          if (p && p.catch) p.catch(() => {});
+        } catch {
+          /* refused: keyboard walking still works */
+        }
+      }
+    });
   }
 
   enter() {

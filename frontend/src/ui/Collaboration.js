@@ -80,6 +80,7 @@ export function setupCollaboration({ editor, view, ui, transport, layoutId, hook
   };
   renderPresence();
   socket.signals.presence.add((members) => {
+    editor.setMembers(members, socket.me);
     avatars.setMembers(members, socket.me ? socket.me.id : null);
     if (followId !== null && !members.some((m) => m.id === followId)) stopFollow();
     renderPresence();
