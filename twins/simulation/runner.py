@@ -66,6 +66,8 @@ def run_replication(model: Model, *, horizon_s: float, warmup_s: float, seed: in
                     engine: str = "auto") -> dict:
     """One replication with its own random stream (SeedSequence([seed, replication])); JSON-able."""
     _check_params(horizon_s, warmup_s, 1, seed)
+    if isinstance(replication, bool) or not isinstance(replication, int) or replication < 0:
+        raise ModelError("replication must be an integer >= 0")
     net = _network(model)
     kind = _pick(net, engine, float(horizon_s))
     return _run_batch(net, kind, horizon_s=float(horizon_s), warmup_s=float(warmup_s), seed=seed,
