@@ -277,7 +277,19 @@ export class SceneView {
     this.flyTo(center.clone().add(dir.multiplyScalar(dist)), center, animate);
   }
 
+  // Toggles between a plan view of the whole floor and the view the user had before.
   topView(animate = true) {
+    const cam = this.camera.position;
+    const t = this.controls.target;
+    const isTop = Math.hypot(cam.x - t.x, cam.z - t.z) < 0.05 && cam.y > t.y;
+    if (isTop && this.beforeTop) {
+      const prev = this.beforeTop;
+      this.beforeTop = null;
+      this.inTopView = false;
+      return this.flyTo(prev.p, prev.t, animate);
+    }
+    this.beforeTop = { p: cam.clone(), t: t.clone() };
+    this.inTopView = true;
     const b = this.floor.bounds;
     const span = Math.max(b.width, b.depth * (this.size.width / Math.max(1, this.size.height)));
     const dist = (span / 2 / Math.tan(THREE.MathUtils.degToRad(this.camera.fov / 2))) * 1.12;
