@@ -268,7 +268,7 @@ async function startWorkspace(root, user, layoutId) {
     timings.programs = view.renderer.info.programs ? view.renderer.info.programs.length : null;
     ui.loading.remove();
     document.documentElement.dataset.sceneReady = 'true';
-    resolveReady(hooks);
+    resolveReady(view.stats()); // plain JSON, so `await window.metaverse.ready` serialises in tests
   });
   timings.startLoop = performance.now();
   view.start();
