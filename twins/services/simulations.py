@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 Status = SimulationRun.Status
 
-# Limits (documented in docs/simulation.md): they keep one run within minutes and one replication
+# Limits (for docs/api.md): they keep one run within minutes and one replication
 # within seconds, so that a cancel is honoured quickly.
 MAX_HORIZON_S = 90 * 24 * 3600
 MAX_REPLICATIONS = 200
