@@ -180,3 +180,37 @@ def test_bottleneck_is_the_machine_that_blocks_upstream_and_starves_downstream(e
     assert res["bottleneck"] == 3
     by_id = {s["asset"]: s["utilization"] for s in res["stations"]}
     assert by_id[2]["blocked"] > by_id[3]["idle"] and by_id[4]["idle"] > by_id[3]["blocked"]
+
+
+def test_zero_slot_merge_hands_parts_over_directly():
+    # Two unlimited machines (2 s and 3 s, deterministic) feed M over zero-slot connections, so a finished
+    # part waits in its machine until M is free. They offer 3600/2 + 3600/3 = 3000 parts/h; M at 1.5 s
+    # can take only 3600/1.5 = 2400: M never starves, runs flat out and is the bottleneck.
+    st = (source(1), source(2), machine(3, 2.0, cv=0.0), machine(4, 3.0, cv=0.0), machine(5, 1.5, cv=0.0),
+          sink(6))
+    ln = (Link(1, 1, 3), Link(2, 2, 4), Link(3, 3, 5, 0), Link(4, 4, 5, 0), Link(5, 5, 6))
+    res = simulate(Model(st, ln), horizon_s=7_200, warmup_s=720, replications=1, seed=1)
+    assert res["engine"] == "general"
+    assert res["throughput_per_hour"]["mean"] == pytest.approx(2400.0, abs=3600 / 6480 * 2)
+    by_id = {s["asset"]: s for s in res["stations"]}
+    assert by_id[5]["utilization"]["working"] == pytest.approx(1.0)
+    assert by_id[5]["mean_queue"] == 0.0  # zero slots: nothing ever waits on those connections
+    assert by_id[3]["throughput_per_hour"] + by_id[4]["throughput_per_hour"] == pytest.approx(2400.0, abs=2)
+    assert res["bottleneck"] == 5
+
+
+def test_two_sources_and_two_sinks_share_one_lead_time_and_wip():
+    # Two Poisson sources (λ = 1/20 each) into one M/M/2 station (μ = 1/15 per server) that splits to two
+    # sinks: it is an M/M/2 with λ = 1/10 (superposition of Poisson streams), W from Erlang C.
+    st = (source(1, 20.0), source(2, 20.0), machine(3, 15.0, capacity=2), sink(4), sink(5))
+    ln = (Link(1, 1, 3), Link(2, 2, 3), Link(3, 3, 4, None, None, 1.0), Link(4, 3, 5, None, None, 1.0))
+    res = simulate(Model(st, ln), horizon_s=150_000, warmup_s=5_000, replications=6, seed=12)
+    a = 0.1 * 15  # offered load
+    c_wait = (a**2 / 2 * 2 / (2 - a)) / (1 + a + a**2 / 2 * 2 / (2 - a))
+    w = c_wait / (2 / 15 - 0.1) + 15
+    assert abs(res["lead_time_s"]["mean"] - w) <= 3 * res["lead_time_s"]["ci95"] + 0.02 * w
+    by_id = {s["asset"]: s for s in res["stations"]}
+    assert by_id[4]["throughput_per_hour"] + by_id[5]["throughput_per_hour"] == pytest.approx(
+        res["throughput_per_hour"]["mean"])
+    lam = res["throughput_per_hour"]["mean"] / 3600
+    assert res["wip"]["mean"] == pytest.approx(lam * res["lead_time_s"]["mean"], rel=0.03)

@@ -1,11 +1,11 @@
 """Turns one replication's raw record into a small JSON-able dict, and combines replications into results.
 
 Bottleneck (documented choice): the blocking/starvation "arrow" rule of Kuo, Lim & Meerkov (1996),
-generalised to any graph: a machine is a bottleneck candidate when every station feeding it is blocked
-more often than it is starved (idle), and every machine it feeds is starved more often than it is
-blocked. Among candidates, and if there is none among all machines, the one with the largest active
-fraction (working + down) wins; ties go to the one that is blocked less. Without machines, the busiest
-other station.
+generalised to any graph: a machine is a bottleneck candidate when some station feeding it is blocked
+more often than the machine is starved (idle), and every station it feeds (a sink counts as always
+starved) is starved more often than the machine is blocked. Among candidates, and if there is none
+among all machines, the one with the largest active fraction (working + down) wins; ties go to the one
+that is blocked less. Without machines, the busiest other station.
 
 `lead_time_s.p95` is the mean over replications of each replication's 95th percentile. A station's
 `mean_queue` is the time-average number of parts waiting in front of it (arrived, not started; parts still
@@ -119,10 +119,9 @@ def _bottleneck(net: Network, stations: list) -> int | None:
         return None
 
     def arrows_point_here(j):
-        feeders = [net.src[k] for k in net.inn[j]]
-        fed = [net.dst[k] for k in net.out[j] if net.kind[net.dst[k]] != SINK]
-        return all(u[i]["blocked"] > u[j]["idle"] for i in feeders) and \
-            all(u[k]["idle"] > u[j]["blocked"] for k in fed)
+        held_back = max(u[net.src[k]]["blocked"] for k in net.inn[j]) > u[j]["idle"]
+        fed = [1.0 if net.kind[net.dst[k]] == SINK else u[net.dst[k]]["idle"] for k in net.out[j]]
+        return held_back and min(fed) > u[j]["blocked"]
 
     cands = [j for j in machines if arrows_point_here(j)] or pool
     best = max(cands, key=lambda i: (round(u[i]["working"] + u[i]["down"], 12), -u[i]["blocked"], -i))
