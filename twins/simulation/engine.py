@@ -3,7 +3,11 @@
 Per station the servers are working, down, blocked (holding a finished part, blocking after service) or
 idle. A link holds the parts in transit on it plus those waiting at its target; the queue in front of a
 station is the FIFO union of its incoming links. A finished part picks its outgoing link at random by
-weight at once and waits for that link if it is full. Times in each state are added up when an interval
+weight at once and waits for that link if it is full. A source behaves like a machine whose work is the
+interarrival time: if nobody takes its part it holds it (blocked) and draws the next interarrival only
+once the part has left; an unlimited source (no interarrival) hands its next part over at once.
+Failures are per server, their clock runs only while it works, and the part resumes after the repair.
+Times in each state are added up when an interval
 is known (a work segment when it is scheduled, a block when it ends), clipped to [warm-up, horizon], so
 the hot loop never has to visit a station just to keep its clock.
 """
