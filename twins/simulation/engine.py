@@ -7,9 +7,9 @@ weight at once and waits for that link if it is full. A source behaves like a ma
 interarrival time: if nobody takes its part it holds it (blocked) and draws the next interarrival only
 once the part has left; an unlimited source (no interarrival) hands its next part over at once.
 Failures are per server, their clock runs only while it works, and the part resumes after the repair.
-Times in each state are added up when an interval
-is known (a work segment when it is scheduled, a block when it ends), clipped to [warm-up, horizon], so
-the hot loop never has to visit a station just to keep its clock.
+Times in each state are added up when an interval is known (a work segment when it is scheduled, a
+block when it ends), clipped to [warm-up, horizon], so the hot loop never visits a station just to keep
+its clock.
 """
 from __future__ import annotations
 
