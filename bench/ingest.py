@@ -4,7 +4,7 @@ For each database (a fresh SQLite file under var/, a scratch PostgreSQL database
   1. in-process: the baseline (one ORM `save()` per point, one transaction per batch) and
      `telemetry_ingest` (the product's one ingestion path: validation, COPY/executemany, twin state,
      alarm rules, anomaly flags) on the same points;
-  2. over the wire: daphne (pinned to core 0) serving POST /api/telemetry/ while N websocket viewers sit in
+  2. over the wire: daphne (with --pin: on core 0, the generator on core 1) serving POST /api/telemetry/ while N websocket viewers sit in
      a layout room of the factory; throughput of 5,000-point batches from 2 posting clients, then a latency
      phase (20 points every 50 ms) whose `twin.changed` frames the viewers time (one clock: this process);
   3. the MQTT bridge (when a broker answers at $MQTT_URL): N QoS 1 messages, time until all are stored.
@@ -253,10 +253,15 @@ def mqtt_phase(kind: str, setup: dict, n: int) -> dict | None:
     except OSError:
         return None
     before = count_points(kind)
-    bridge = subprocess.Popen([PY, "manage.py", "mqtt_bridge", "--client-id", f"bench-{os.getpid()}"], env=env_for(kind), cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client_id = f"bench-{os.getpid()}-{kind}"
+    env = {**env_for(kind), "DJANGO_LOG_LEVEL": "INFO"}
+    bridge = subprocess.Popen([PY, "manage.py", "mqtt_bridge", "--client-id", client_id], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(3)
+        for line in bridge.stderr:  # publish only once the bridge has subscribed
+            if "subscribed to" in line:
+                break
+        threading.Thread(target=lambda: [None for _ in bridge.stderr], daemon=True).start()
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{os.getpid()}")
         client.max_inflight_messages_set(100)
         client.max_queued_messages_set(0)
@@ -278,6 +283,9 @@ def mqtt_phase(kind: str, setup: dict, n: int) -> dict | None:
     finally:
         bridge.terminate()
         bridge.wait(10)
+        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)  # drop the session
+        cleaner.connect(url.hostname, url.port or 1883)
+        cleaner.disconnect()
 
 
 def bench_db(kind: str, args) -> dict:
@@ -288,7 +296,7 @@ def bench_db(kind: str, args) -> dict:
     assert inproc["stored"] == inproc["expected"], inproc
     port = free_port()
     cmd = [os.path.join(ROOT, ".venv", "bin", "daphne"), "-b", "127.0.0.1", "-p", str(port), "metaverse.asgi:application"]
-    daphne = subprocess.Popen(["taskset", "-c", "0", *cmd], env=env_for(kind), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    daphne = subprocess.Popen((["taskset", "-c", "0"] if args.pin else []) + cmd, env=env_for(kind), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(200):
             try:
@@ -312,15 +320,14 @@ def main():
     parser.add_argument("--baseline-points", type=int, default=10_000)
     parser.add_argument("--latency-s", type=float, default=10.0)
     parser.add_argument("--mqtt-messages", type=int, default=5_000)
+    parser.add_argument("--pin", action="store_true", help="daphne on core 0, this generator on core 1 (on a quiet machine)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.viewers, args.points, args.baseline_points)))
         return
-    try:
+    if args.pin:
         os.sched_setaffinity(0, {1})  # the load generator on core 1, daphne on core 0
-    except (AttributeError, OSError):
-        pass
     results = {kind: bench_db(kind, args) for kind in args.dbs.split(",")}
     print()
     print(f"{'db':<9} {'save()/point':>13} {'ingest in-proc':>15} {'ratio':>6} {'per CPU-s':>10} {'REST+viewers':>13} {'daphne CPU':>10} "
