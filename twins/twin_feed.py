@@ -59,8 +59,8 @@ class TwinFeed:
         from collaboration.events import factory_group
 
         loop = asyncio.new_event_loop()
-        # A private layer instance: its Redis connections belong to this thread's event loop only.
-        layer = channel_layers.make_backend(getattr(settings, "DEFAULT_CHANNEL_LAYER", "default"))
+        alias = getattr(settings, "DEFAULT_CHANNEL_LAYER", "default")
+        layer, config = None, None
         while True:
             self._wake.wait()
             self._wake.clear()
@@ -69,6 +69,10 @@ class TwinFeed:
                 time.sleep(wait)
             pending = self._take()
             self._last_flush = time.monotonic()
+            if config != repr(settings.CHANNEL_LAYERS.get(alias)):  # (re)built when the settings change, e.g. in tests
+                config = repr(settings.CHANNEL_LAYERS.get(alias))
+                # A private layer instance: its Redis connections belong to this thread's event loop only.
+                layer = channel_layers.make_backend(alias)
             for factory_id, updates in pending.items():
                 text = json.dumps({"type": "twin.changed", "updates": list(updates.values())}, separators=(",", ":"))
                 try:
