@@ -191,8 +191,13 @@ export class SceneView {
     lineGeom.setAttribute('position', new THREE.Float32BufferAttribute([0, 0, 0, 1, 0, 0], 3));
     lineGeom.setAttribute('color', new THREE.Float32BufferAttribute([1, 1, 1, 1, 1, 1], 3));
     const lines = new THREE.LineSegments(lineGeom, new THREE.LineBasicMaterial({ vertexColors: true, transparent: true }));
+    const axesLike = new THREE.LineSegments(lineGeom, new THREE.LineBasicMaterial({ vertexColors: true, toneMapped: false }));
     const group = new THREE.Group();
-    group.add(inst, flat, lines);
+    group.add(inst, flat, lines, axesLike);
+    if (this.assetMeshes.blobMaterial) {
+      const blob = new THREE.InstancedMesh(geom, this.assetMeshes.blobMaterial, 1);
+      group.add(blob);
+    }
     this.scene.add(group);
     try {
       this.renderer.compile(this.scene, this.camera);
@@ -200,12 +205,19 @@ export class SceneView {
       /* warm-up is best effort */
     }
     this.scene.remove(group);
-    inst.dispose();
-    geom.dispose();
-    lineGeom.dispose();
-    lit.dispose();
-    flat.material.dispose();
-    lines.material.dispose();
+    // Keep the warm-up materials alive until the first frame has taken over their programs:
+    // disposing them now would release (and delete) the programs we just compiled.
+    this.afterFirstFrame.push(() =>
+      setTimeout(() => {
+        inst.dispose();
+        geom.dispose();
+        lineGeom.dispose();
+        lit.dispose();
+        flat.material.dispose();
+        lines.material.dispose();
+        axesLike.material.dispose();
+      }, 0),
+    );
     this.warmupMs = performance.now() - t0;
   }
 
