@@ -56,6 +56,7 @@ async function startWorkspace(root, user, layoutId) {
   const timings = { start: performance.now() };
   const transport = new Transport();
   const editor = new Editor({ transport, user });
+  editor.typeLoader = () => Api.listAll('/api/asset-types/');
   let view;
   let gizmo;
   let walk;

@@ -186,8 +186,23 @@ export class Editor {
     return data;
   }
 
+  // A new catalogue type appeared (someone added one): fetch the catalogue once and redraw.
+  refreshTypes() {
+    if (!this.typeLoader || this.loadingTypes) return;
+    this.loadingTypes = this.typeLoader()
+      .then((types) => {
+        for (const t of types || []) this.types.set(t.id, t);
+        this.signals.sceneLoaded.dispatch(this, { keepView: true });
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.loadingTypes = null;
+      });
+  }
+
   // ---- local state primitives (no history, no persistence) ---------------------------------------
   setAssetLocal(asset) {
+    if (asset.asset_type !== undefined && !this.types.has(asset.asset_type)) this.refreshTypes();
     const existing = this.assets.get(asset.id);
     if (existing) {
       Object.assign(existing, asset);
