@@ -24,6 +24,7 @@ def entry_repr(entry) -> dict:
 class AuditViewSet(viewsets.GenericViewSet):
     """Every change (edits from any path, branch, submit, approve, reject, comments, members, ...) as a
     per-factory hash chain. Any member of the factory may read it (viewers too); non-members get 404."""
+    lookup_value_regex = r"\d+"
 
     serializer_class = AuditEntrySerializer
     queryset = AuditEntry.objects.none()  # for the schema; list() reads through audit_entries_for_user

@@ -21,6 +21,7 @@ def _body(request) -> dict:
 
 
 class CommentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
     """Comments of the layouts you can see. Any member (viewers too) may comment; the author edits;
     the author or a manager+ deletes; the author or an engineer+ resolves and reopens. Every change is
     audited and sent to the layout's room as `{"type": "comment", "action", "comment"}`."""

@@ -17,6 +17,7 @@ class ScenarioViewSet(viewsets.GenericViewSet):
     """Scenarios (layouts) of a factory, newest change first, each with its status, author, parent, whether it
     is the baseline, comment counts, and the KPIs of its latest successful simulation (`stale` when the layout
     changed since that run). Filter with `?factory=ID` and `?status=draft,in_review`."""
+    lookup_value_regex = r"\d+"
 
     serializer_class = ScenarioSerializer
     queryset = Layout.objects.none()  # for the schema; list() reads through scenarios_for_user

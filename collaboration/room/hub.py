@@ -148,10 +148,16 @@ class Room:
             await self.notify("room.presence")
             if empty:
                 await self.leave_groups()
+                await self.wait_stopped()
         except Exception:
             log.warning("cleanup after a socket in layout %s failed", self.layout_id, exc_info=True)
 
     async def wait_stopped(self) -> None:
+        # A cancelled receive finishes its pending blocking pop (up to 5 s): wake it with a message.
+        try:
+            await self.layer.send(self.channel, {"type": "room.stop"})
+        except Exception:
+            pass
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def stop_tasks(self) -> None:

@@ -115,6 +115,11 @@ async def connect():
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """Each test runs on its own event loop: give it its own channel layer (the layer keeps loop-bound locks)."""
     from channels.layers import channel_layers
