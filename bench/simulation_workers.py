@@ -34,17 +34,26 @@ os.environ.update({
     "METAVERSE_CHANNEL_PREFIX": PREFIX, "DJANGO_LOG_LEVEL": "WARNING", "REDIS_URL": REDIS,
 })
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from django.conf import settings
+from django.core.management import call_command
 
-from twins.models import Asset, AssetType, Connection, Factory, Layout, Membership, Role, SimulationRun  # noqa: E402
-from twins.services.simulations import simulation_create  # noqa: E402
-from twins.simulation import runner  # noqa: E402
-from twins.simulation_model import model_from_dict  # noqa: E402
+from twins.models import (
+    Asset,
+    AssetType,
+    Connection,
+    Factory,
+    Layout,
+    Membership,
+    Role,
+    SimulationRun,
+)
+from twins.services.simulations import simulation_create
+from twins.simulation import runner
+from twins.simulation_model import model_from_dict
 
 REPS = 30
 

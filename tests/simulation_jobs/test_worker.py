@@ -120,6 +120,7 @@ def test_cancel_stops_a_running_run_within_seconds(people, client_for, worker_pa
         # Within a couple of seconds the workers stop: no replication of this run is stored any more ...
         time.sleep(2.0)
         import redis as _redis  # noqa: F401
+
         from collaboration import redis_state
 
         stored = redis_state.client().hlen(_key(run_id, "reps"))
@@ -170,10 +171,9 @@ def test_a_run_rolled_back_with_its_transaction_is_never_enqueued(people, broker
 
     layout = make_layout(factory=people["plant"], assets=2, line=True)
     params = {"horizon_s": 1000, "warmup_s": 0, "replications": 1, "seed": 1}
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            simulation_create(layout=layout, params=params, by=people["alice"])
-            raise RuntimeError("the request failed after creating the run")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        simulation_create(layout=layout, params=params, by=people["alice"])
+        raise RuntimeError("the request failed after creating the run")
     assert broker.llen(settings.SIMULATION_QUEUE) == 0 and not SimulationRun.objects.exists()
     with transaction.atomic():
         simulation_create(layout=layout, params=params, by=people["alice"])

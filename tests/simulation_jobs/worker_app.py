@@ -13,6 +13,9 @@ if os.environ.get("SIM_TEST_VISIBILITY_TIMEOUT"):
         "visibility_timeout": float(os.environ["SIM_TEST_VISIBILITY_TIMEOUT"]),
         "unacked_restore_interval": 1,
         "unacked_restore_throttle": 1,
+        # The restore sweep takes a mutex that lives this long if its holder is killed mid-sweep (300 s by
+        # default): a worker killed at that instant would otherwise block every redelivery for minutes.
+        "unacked_mutex_expire": 5,
     }
 
 __all__ = ["app"]

@@ -32,7 +32,12 @@ from ..errors import Conflict, Invalid
 from ..models import Layout, Role, SimulationRun
 from ..simulation import runner
 from ..simulation.model import MACHINE_KINDS, Model, ModelError
-from ..simulation_model import model_error_to_invalid, model_from_dict, model_to_dict, validated_model
+from ..simulation_model import (
+    model_error_to_invalid,
+    model_from_dict,
+    model_to_dict,
+    validated_model,
+)
 from .common import finite_number, lock_layout, require_role
 
 log = logging.getLogger(__name__)

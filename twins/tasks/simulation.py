@@ -9,7 +9,7 @@ from celery import group, shared_task
 
 from ..services import simulations as svc
 
-__all__ = ["simulation_run_task", "simulation_batch_task"]
+__all__ = ["simulation_batch_task", "simulation_run_task"]
 
 
 @shared_task(name="twins.simulation.run", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)

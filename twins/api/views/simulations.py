@@ -11,11 +11,17 @@ from ...errors import Conflict, Invalid, NotFound
 from ...selectors import layouts_for_user, simulations_for_user
 from ...services.simulations import simulation_cancel, simulation_create
 from ..fields import int_param
-from ..simulation_serializers import (CSVRenderer, SimulationCreateSerializer, SimulationSerializer, results_csv,
-                                      simulation_repr)
+from ..simulation_serializers import (
+    CSVRenderer,
+    SimulationCreateSerializer,
+    SimulationSerializer,
+    results_csv,
+    simulation_repr,
+)
 
 
 class SimulationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
     serializer_class = SimulationSerializer
 
     def get_queryset(self):
