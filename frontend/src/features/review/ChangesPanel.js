@@ -99,6 +99,7 @@ export class ChangesPanel {
     this.active = on;
     this.overlay.setVisible(on);
     this.markers.setVisible(on);
+    this.frameOnLoad = on;
     if (on) this.refresh();
   }
 
@@ -131,6 +132,18 @@ export class ChangesPanel {
     const name = this.state.againstName();
     this.summary.textContent = items.length ? `${items.length} change${items.length === 1 ? '' : 's'} against ${name}: ${Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ')}.` : `No changes against ${name}.`;
     this.render();
+    if (this.frameOnLoad && items.length) {
+      // First look at a comparison: show all the changes at once, beside the drawer.
+      this.frameOnLoad = false;
+      this.frameAll();
+    }
+  }
+
+  frameAll(animate = true) {
+    const boxes = this.items.map((it) => this.boxOf(it)).filter(Boolean);
+    if (!boxes.length) return;
+    const box = { minX: Math.min(...boxes.map((b) => b.minX)), maxX: Math.max(...boxes.map((b) => b.maxX)), minZ: Math.min(...boxes.map((b) => b.minZ)), maxZ: Math.max(...boxes.map((b) => b.maxZ)), height: Math.max(...boxes.map((b) => b.height || 1)) };
+    frameBox(this.view, box, animate, this.insetLeft());
   }
 
   key(it) {
@@ -163,7 +176,9 @@ export class ChangesPanel {
   // Where an item's number floats: above the asset (new place for a move), or the link's midpoint.
   anchor(it) {
     const box = this.boxOf(it);
-    return box ? [(box.minX + box.maxX) / 2, (box.height || 1) + 1.1, (box.minZ + box.maxZ) / 2] : null;
+    // Stacked by kind so that a moved-and-changed asset shows both numbers (comment pins sit lower).
+    const lift = { moved: 1.2, added: 1.2, removed: 1.2, changed: 2.2 }[it.kind] || 1.2;
+    return box ? [(box.minX + box.maxX) / 2, (box.height || 1) + lift, (box.minZ + box.maxZ) / 2] : null;
   }
 
   boxOf(it) {

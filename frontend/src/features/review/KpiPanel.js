@@ -25,6 +25,26 @@ export function kpiTable(data, { testid = 'kpi-table' } = {}) {
   return h('table', { class: 'kpi-table', testid }, h('thead', {}, h('tr', {}, h('th', {}, 'KPI'), h('th', {}, data.layout ? data.layout.name : 'This'), h('th', {}, data.against ? data.against.name : 'Other'), h('th', {}, 'Δ'))), body);
 }
 
+// The drawer's narrow version: one block per KPI.
+export function kpiList(data) {
+  return h(
+    'div',
+    { class: 'kpi-list', testid: 'kpi-table' },
+    (data.kpis || []).map((r) => {
+      const v = verdict(r);
+      const unit = r.unit === 'fraction' ? '' : r.unit;
+      const fmt = (s) => fmtStat(s, r.unit === 'fraction' ? 'fraction' : '');
+      return h(
+        'div',
+        { class: 'kpi-item', testid: 'kpi-row', dataset: { key: r.key, significant: String(r.significant), improved: String(r.improved) } },
+        h('div', { class: 'kpi-line' }, h('b', {}, r.label), unit ? h('span', { class: 'muted small' }, ` ${unit}`) : null, h('span', { class: 'spacer' }), h('span', { class: `delta ${r.improved === true ? 'better' : r.improved === false ? 'worse' : ''}`, testid: `kpi-delta-${r.key}` }, fmtDelta(r))),
+        h('div', { class: 'kpi-vals small' }, h('span', { class: 'kpi-a' }, fmt(r.layout)), h('span', { class: 'muted' }, ' vs '), h('span', { class: 'kpi-b' }, fmt(r.against))),
+        h('div', { class: `verdict ${v.cls}`, testid: `kpi-verdict-${r.key}` }, v.text),
+      );
+    }),
+  );
+}
+
 export function runNote(data) {
   const r = data.runs || {};
   const bits = [];
@@ -91,7 +111,7 @@ export class KpiPanel {
   render(data) {
     clear(this.content);
     const anyRun = data.runs && (data.runs.layout || data.runs.against);
-    this.content.append(kpiTable(data));
+    this.content.append(h('div', { class: 'kpi-legend small' }, h('span', { class: 'kpi-a' }, data.layout.name), h('span', { class: 'muted' }, ' vs '), h('span', { class: 'kpi-b' }, data.against.name)), kpiList(data));
     if (anyRun) this.content.append(kpiChart(data.kpis, { labels: [data.layout.name, data.against.name], width: 420 }));
     const bn = (side) => {
       const run = data.runs && data.runs[side];

@@ -17,6 +17,7 @@ export function fmtStat(s, unit = '') {
 
 export function fmtDelta(row) {
   if (row.delta === null || row.delta === undefined) return '—';
+  if (Math.abs(row.delta) < 1e-12) return '0';
   const sign = row.delta > 0 ? '+' : '';
   const value = row.unit === 'fraction' ? `${sign}${num(row.delta * 100, 1)} pts` : `${sign}${num(row.delta)}`;
   const pct = row.delta_pct === null || row.delta_pct === undefined ? '' : ` (${row.delta_pct > 0 ? '+' : ''}${num(row.delta_pct, 1)} %)`;
@@ -27,7 +28,7 @@ export function fmtDelta(row) {
 export function verdict(row) {
   if (row.delta === null || row.delta === undefined) return { text: 'no data', cls: 'none' };
   const dir = row.improved === null || row.improved === undefined ? (row.delta === 0 ? 'same' : 'changed') : row.improved ? 'better' : 'worse';
-  if (row.significant === true) return { text: `${dir}, significant${row.p_value !== null && row.p_value !== undefined ? ` (p=${row.p_value < 0.001 ? '<0.001' : row.p_value.toFixed(3)})` : ''}`, cls: `sig ${dir}` };
+  if (row.significant === true) return { text: `${dir}, significant${row.p_value !== null && row.p_value !== undefined ? ` (${row.p_value < 0.001 ? 'p<0.001' : `p=${row.p_value.toFixed(3)}`})` : ''}`, cls: `sig ${dir}` };
   if (row.significant === false) return { text: `${dir === 'same' ? 'same' : dir}, not significant${row.p_value !== null && row.p_value !== undefined ? ` (p=${row.p_value.toFixed(2)})` : ''}`, cls: `nsig ${dir}` };
   return { text: `${dir} (significance unknown)`, cls: `unknown ${dir}` };
 }
