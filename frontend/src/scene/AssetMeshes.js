@@ -197,7 +197,7 @@ export class AssetMeshes {
     const twin = this.editor.twinOf(asset);
     if (twin && twin.status && STATUS_COLORS[twin.status]) {
       tmpStatus.set(STATUS_COLORS[twin.status]);
-      tmpColor.lerp(tmpStatus, 0.72);
+      tmpColor.lerp(tmpStatus, 0.85);
     }
     if (this.selected.has(asset.id)) tmpColor.lerp(SELECTED, 0.55);
     else if (this.hovered === asset.id) tmpColor.lerp(HOVER, 0.25);

@@ -434,8 +434,14 @@ export class SceneView {
     return { x: rect.left + ((v.x + 1) / 2) * rect.width, y: rect.top + ((1 - v.y) / 2) * rect.height };
   }
 
+  // PNG of the current view without editing helpers (gizmo, selection outline).
   screenshot() {
-    this.render();
-    return this.renderer.domElement.toDataURL('image/png');
+    const hidden = this.scene.children.filter((o) => o.visible && (o.name === 'GizmoHelper' || o.name === 'SelectionOutline'));
+    for (const o of hidden) o.visible = false;
+    this.renderer.render(this.scene, this.camera);
+    const url = this.renderer.domElement.toDataURL('image/png');
+    for (const o of hidden) o.visible = true;
+    this.invalidate();
+    return url;
   }
 }
