@@ -227,6 +227,14 @@ async function startWorkspace(root, user, layoutId) {
     frameAssets: (ids) => view.frameAssets(ids, false),
     frameAll: () => view.frameAll(false),
     topView: () => view.topView(false),
+    // Turns the orbit camera about the vertical axis through its target (benchmarks: "fps while orbiting").
+    orbit: (radians = 0.05) => {
+      const t = view.controls.target;
+      view.camera.position.sub(t).applyAxisAngle(new THREE.Vector3(0, 1, 0), radians).add(t);
+      view.camera.lookAt(t);
+      view.controls.update();
+      view.invalidate();
+    },
     lookAt: (position, target) => view.flyTo(new THREE.Vector3(...position), new THREE.Vector3(...target), false),
     findAsset: (name) => [...editor.assets.values()].find((a) => a.name === name) || null,
     addAsset: (typeName, x, z) => {
