@@ -32,7 +32,6 @@ export function buildWorkspace(root, { user, actions }) {
     screenshot: tool('screenshot', 'camera', 'Screenshot PNG (P)', a.screenshot),
     exportGltf: tool('export-gltf', 'export', 'Export layout as glTF (.glb)', a.exportGltf),
     help: tool('help', 'help', 'Keyboard shortcuts (?)', a.help),
-    vr: tool('enter-vr', 'vr', 'Enter VR', a.enterVr, { text: 'VR', hidden: true }),
     branch: h('button', { class: 'primary branch-btn', testid: 'branch', hidden: true }, h('span', { html: ICONS.branch }), 'Branch to edit'),
   };
   buttons.branch.addEventListener('click', a.branch);
@@ -50,7 +49,7 @@ export function buildWorkspace(root, { user, actions }) {
     h('div', { class: 'toolgroup edit-tools' }, buttons.undo, buttons.redo),
     h('div', { class: 'toolgroup edit-tools' }, buttons.select, buttons.move, buttons.rotate, buttons.connect, buttons.duplicate, buttons.delete),
     h('div', { class: 'toolgroup' }, buttons.frame, buttons.top, buttons.walk),
-    h('div', { class: 'toolgroup' }, buttons.screenshot, buttons.exportGltf, buttons.vr, buttons.help),
+    h('div', { class: 'toolgroup' }, buttons.screenshot, buttons.exportGltf, buttons.help),
     h('div', { class: 'spacer' }),
     buttons.branch,
     savingEl,
