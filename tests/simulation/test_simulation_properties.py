@@ -17,7 +17,7 @@ from twins.simulation.runner import simulate
 
 cycles = st.floats(min_value=0.5, max_value=5.0)
 cvs = st.sampled_from([0.0, 0.5, 1.0, 1.5])
-FAST = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+FAST = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
