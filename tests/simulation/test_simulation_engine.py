@@ -214,3 +214,34 @@ def test_two_sources_and_two_sinks_share_one_lead_time_and_wip():
         res["throughput_per_hour"]["mean"])
     lam = res["throughput_per_hour"]["mean"] / 3600
     assert res["wip"]["mean"] == pytest.approx(lam * res["lead_time_s"]["mean"], rel=0.03)
+
+
+def test_run_replications_equals_one_replication_at_a_time():
+    """A Celery batch (run_replications) gives exactly what separate run_replication() calls give."""
+    from twins.simulation.runner import run_replication, run_replications
+
+    model = serial_line_for_batches()
+    batch = run_replications(model, horizon_s=2000, warmup_s=200, seed=7, replications=[0, 1, 2])
+    single = [run_replication(model, horizon_s=2000, warmup_s=200, seed=7, replication=r) for r in (0, 1, 2)]
+    assert batch == single
+
+
+def test_run_replications_stops_when_cancelled():
+    from twins.simulation.runner import Cancelled, run_replications
+
+    with pytest.raises(Cancelled):
+        run_replications(serial_line_for_batches(), horizon_s=2000, warmup_s=0, seed=1, replications=[0, 1], should_cancel=lambda: True)
+
+
+def serial_line_for_batches():
+    from twins.simulation.model import Link, Model, Station
+
+    def st(i, kind, **kw):
+        base = dict(id=i, name=f"S{i}", kind=kind, x=float(i), z=0.0, cycle_time_s=None, cycle_cv=1.0, mtbf_s=None, mttr_s=None,
+                    capacity=1, interarrival_s=None, interarrival_cv=1.0)
+        base.update(kw)
+        return Station(**base)
+
+    stations = (st(1, "source", interarrival_s=10.0), st(2, "machine", cycle_time_s=6.0), st(3, "machine", cycle_time_s=7.0), st(4, "sink"))
+    links = tuple(Link(id=10 + i, source=i, target=i + 1, buffer_capacity=2, transport_speed_mps=None, weight=1.0) for i in (1, 2, 3))
+    return Model(stations=stations, links=links)

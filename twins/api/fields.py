@@ -31,3 +31,10 @@ def request_version(request):
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise Invalid("version must be an integer.", errors={"version": ["Must be an integer."]})
     return version
+
+
+def body_dict(request) -> dict:
+    """The JSON body as a dict; anything else (a list, a string) is a clear 400, never a 500."""
+    if not isinstance(request.data, dict):
+        raise Invalid("The request body must be a JSON object.")
+    return dict(request.data)

@@ -43,6 +43,7 @@ class _ByLayout(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gener
 
 
 class AssetViewSet(_ByLayout):
+    lookup_value_regex = r"\d+"
     serializer_class = AssetSerializer
 
     def get_queryset(self):
@@ -71,6 +72,7 @@ class AssetViewSet(_ByLayout):
 
 
 class ConnectionViewSet(_ByLayout):
+    lookup_value_regex = r"\d+"
     serializer_class = ConnectionSerializer
 
     def get_queryset(self):

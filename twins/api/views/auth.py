@@ -14,8 +14,9 @@ from ..serializers import DetailSerializer, LoginSerializer, TokenSerializer, Us
 
 
 def _authenticate(request):
-    serializer = LoginSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
+    serializer = LoginSerializer(data=request.data if isinstance(request.data, dict) else {})
+    if not serializer.is_valid():
+        return None, Response({"detail": "Send a username and a password.", **serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
     user = authenticate(request._request, username=serializer.validated_data["username"], password=serializer.validated_data["password"])
     if user is None:
         if getattr(request._request, "axes_locked_out", False):

@@ -9,11 +9,12 @@ from ...errors import Invalid, NotFound
 from ...models import Factory
 from ...selectors import factories_for_user, layout_scene, layouts_for_user
 from ...services.layouts import layout_archive, layout_approve, layout_branch, layout_create, layout_reject, layout_submit, layout_update
-from ..fields import int_param
+from ..fields import body_dict, int_param
 from ..serializers import BranchSerializer, DiffSerializer, LayoutSerializer, RejectSerializer, SceneSerializer
 
 
 class LayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
     serializer_class = LayoutSerializer
 
     def get_queryset(self):
@@ -32,17 +33,18 @@ class LayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return super().list(request, *args, **kwargs)
 
     def create(self, request):
-        factory_id = request.data.get("factory")
+        data = body_dict(request)
+        factory_id = data.get("factory")
         if isinstance(factory_id, bool) or not isinstance(factory_id, int):
             raise Invalid("factory must be a factory id.", errors={"factory": ["This field is required."]})
         factory = factories_for_user(user=request.user).filter(pk=factory_id).first()
         if factory is None:
             raise NotFound("No such factory.")
-        layout = layout_create(factory=factory, name=request.data.get("name"), description=request.data.get("description", ""), by=request.user)
+        layout = layout_create(factory=factory, name=data.get("name"), description=data.get("description", ""), by=request.user)
         return Response(LayoutSerializer(layout).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
-        layout = layout_update(layout=self.get_object(), changes=dict(request.data), by=request.user)
+        layout = layout_update(layout=self.get_object(), changes=body_dict(request), by=request.user)
         return Response(LayoutSerializer(layout).data)
 
     @extend_schema(request=BranchSerializer, responses={201: LayoutSerializer})

@@ -12,10 +12,12 @@ from ...representations import asset_type_repr
 from ...selectors import factories_for_user
 from ...services.catalogue import asset_type_save, asset_type_set_model
 from ...services.factories import factory_create, factory_update, membership_remove, membership_set
+from ..fields import body_dict
 from ..serializers import AssetTypeSerializer, FactorySerializer, MemberSerializer, ModelUploadSerializer
 
 
 class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
     serializer_class = FactorySerializer
 
     def get_queryset(self):
@@ -29,7 +31,7 @@ class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return qs.annotate(my_role=Subquery(role))
 
     def create(self, request):
-        data = request.data
+        data = body_dict(request)
         factory = factory_create(
             name=data.get("name"), slug=data.get("slug"), description=data.get("description", ""),
             floor_width_m=data.get("floor_width_m", 60.0), floor_depth_m=data.get("floor_depth_m", 40.0), by=request.user,
@@ -38,7 +40,7 @@ class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def partial_update(self, request, pk=None):
         factory = self.get_object()
-        factory_update(factory=factory, changes=dict(request.data), by=request.user)
+        factory_update(factory=factory, changes=body_dict(request), by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=factory.pk)).data)
 
     @extend_schema(request=MemberSerializer, responses={200: MemberSerializer(many=True), 201: MemberSerializer})
@@ -61,15 +63,16 @@ class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class AssetTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
     serializer_class = AssetTypeSerializer
     queryset = AssetType.objects.all()
 
     def create(self, request):
-        asset_type = asset_type_save(by=request.user, data=dict(request.data))
+        asset_type = asset_type_save(by=request.user, data=body_dict(request))
         return Response(asset_type_repr(asset_type), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
-        asset_type = asset_type_save(by=request.user, asset_type=self.get_object(), data=dict(request.data))
+        asset_type = asset_type_save(by=request.user, asset_type=self.get_object(), data=body_dict(request))
         return Response(asset_type_repr(asset_type))
 
     @extend_schema(request={"multipart/form-data": ModelUploadSerializer}, responses={200: AssetTypeSerializer})

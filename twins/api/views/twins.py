@@ -59,6 +59,7 @@ class _ByFactory(viewsets.GenericViewSet):
 
 
 class TwinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFactory):
+    lookup_value_regex = r"\d+"
     serializer_class = TwinSerializer
 
     def get_queryset(self):
@@ -98,6 +99,7 @@ class TwinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFactory):
 
 
 class AlarmRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFactory):
+    lookup_value_regex = r"\d+"
     serializer_class = AlarmRuleSerializer
 
     def get_queryset(self):
@@ -131,6 +133,7 @@ class AlarmRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFact
 
 
 class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFactory):
+    lookup_value_regex = r"\d+"
     serializer_class = AlarmSerializer
 
     def get_queryset(self):
