@@ -10,6 +10,7 @@ export class WorkflowBar {
     this.editor = editor;
     this.notify = notify;
     this.onTransition = onTransition || (() => {});
+    this.announcements = []; // transitions made by others, as announced
     const btn = (verb, label, cls, testid) => {
       const b = h('button', { class: `wf-btn ${cls}`, testid, title: TITLES[verb] }, label);
       b.addEventListener('click', () => this.ask(verb));
@@ -33,7 +34,10 @@ export class WorkflowBar {
         if (event.by !== me) {
           const who = (socket.member(event.by) || {}).username || 'Someone';
           const verb = { in_review: 'submitted it for review', approved: 'approved it: it is now the baseline', rejected: 'rejected it', archived: 'archived it', draft: 'reopened it' }[event.object.status];
-          if (verb && event.object.status !== this.lastStatus) this.notify(`${who} ${verb}.`, event.object.status === 'rejected' ? 'warn' : 'success');
+          if (verb && event.object.status !== this.lastStatus) {
+            this.announcements.push(`${who} ${verb}.`);
+            this.notify(`${who} ${verb}.`, event.object.status === 'rejected' ? 'warn' : 'success');
+          }
         }
         this.transitioned(event.object);
       });
