@@ -25,7 +25,7 @@ def test_a_viewer_sees_the_draft_but_has_no_palette_no_edit_tools_and_cannot_cha
     assert stats["assets"] == rest(page).json(f"/api/assets/?layout={draft}")["count"] and stats["drawCalls"] > 0
 
     assert page.get_by_test_id("readonly-banner").filter(has_text="viewer").is_visible()
-    assert page.get_by_test_id("my-role").inner_text().strip() == "viewer"
+    assert page.get_by_test_id("my-role").text_content().strip().lower() == "viewer"
     assert not page.get_by_test_id("palette-panel").is_visible()
     assert not page.get_by_test_id("palette-Hydraulic Press").is_visible()
     for tool in EDIT_TOOLS:
@@ -62,7 +62,7 @@ def test_an_approved_layout_opens_read_only_and_branch_to_edit_lands_in_an_edita
     page = open_as("alice")
     baseline = stack.layout_id()
     open_layout(page, baseline)
-    assert page.get_by_test_id("layout-status").inner_text().strip() == "approved"
+    assert page.get_by_test_id("layout-status").text_content().strip().lower() == "approved"
     assert page.get_by_test_id("readonly-banner").filter(has_text="Branch it to edit").is_visible()
     assert not page.get_by_test_id("palette-panel").is_visible()
     button = page.get_by_test_id("branch")
@@ -77,7 +77,7 @@ def test_an_approved_layout_opens_read_only_and_branch_to_edit_lands_in_an_edita
     wait_scene(page, timeout=60_000)
     layout = rest(page).json(f"/api/layouts/{new_id}/")
     assert (layout["name"], layout["status"], layout["parent"]) == ("Alice's what-if", "draft", baseline)
-    assert page.get_by_test_id("layout-status").inner_text().strip() == "draft"
+    assert page.get_by_test_id("layout-status").text_content().strip().lower() == "draft"
     assert page.get_by_test_id("palette-panel").is_visible()
     assert page.get_by_test_id("connect").is_visible() and not page.get_by_test_id("branch").is_visible()
     assert page.evaluate("window.metaverse.editor.canEdit") is True
