@@ -1,13 +1,13 @@
 // The simulation panel: parameters, run, live progress for everyone in the room (sim.progress), run
 // history, results, comparison. It reads and writes only through the REST API and listens to the room.
-import { h, clear } from '../../util/dom.js';
+import { h, clear, fmt } from '../../util/dom.js';
 import { Api } from '../../network/Api.js';
 import { SimApi, ACTIVE } from './api.js';
 import { SimForm } from './form.js';
 import { ResultsView } from './results.js';
 import { CompareView, runLabel } from './compare.js';
 import { StationOverlay } from './overlay.js';
-import { fmt } from '../../util/dom.js';
+import { FX_ICONS } from './icons.js';
 
 const POLL_MS = 1500;
 
@@ -36,7 +36,8 @@ export class SimulationPanel {
   }
 
   build() {
-    this.toggleBtn = h('button', { class: 'tool fx-tool', testid: 'sim-toggle', title: 'Simulation', 'aria-label': 'Simulation' }, h('span', { class: 'tool-text' }, 'Simulate'), h('span', { class: 'fx-live-dot', hidden: true }));
+    this.toggleBtn = h('button', { class: 'tool fx-tool', testid: 'sim-toggle', title: 'Simulation', 'aria-label': 'Simulation', html: FX_ICONS.simulate });
+    this.toggleBtn.append(h('span', { class: 'fx-live-dot', hidden: true }));
     this.toggleBtn.addEventListener('click', () => this.toggle());
     this.ui.connBanner.parentNode.insertBefore(this.toggleBtn, this.ui.connBanner);
 
@@ -221,7 +222,7 @@ export class SimulationPanel {
     const here = this.editor.layout.id;
     this.compareSel.replaceChildren(
       h('option', { value: '' }, shownId ? `Compare run #${shownId} with…` : 'Compare with…'),
-      options.map((r) => h('option', { value: r.id }, runLabel(r, r.layout === here ? 'this layout' : this.layoutNames.get(r.layout) || (r.layout === (this.editor.factory || {}).baseline_layout ? 'baseline' : `layout ${r.layout}`)))),
+      ...options.map((r) => h('option', { value: r.id }, runLabel(r, r.layout === here ? 'this layout' : this.layoutNames.get(r.layout) || (r.layout === (this.editor.factory || {}).baseline_layout ? 'baseline' : `layout ${r.layout}`)))),
     );
     this.compareSel.disabled = !shownId || !options.length;
   }

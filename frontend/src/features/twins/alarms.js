@@ -3,6 +3,7 @@
 import { h, clear, fmt } from '../../util/dom.js';
 import { TwinApi } from './api.js';
 import { AlarmRules } from './rules.js';
+import { FX_ICONS } from '../simulation/icons.js';
 
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 };
 
@@ -15,7 +16,8 @@ export class AlarmPanel {
     this.alarms = new Map(); // id -> alarm
     this.unread = 0;
     this.badge = h('span', { class: 'badge-count', testid: 'alarm-unread', hidden: true }, '0');
-    this.btn = h('button', { class: 'tool fx-tool', testid: 'alarm-toggle', title: 'Alarms', 'aria-label': 'Alarms' }, h('span', { class: 'tool-text' }, 'Alarms'), this.badge);
+    this.btn = h('button', { class: 'tool fx-tool', testid: 'alarm-toggle', title: 'Alarms', 'aria-label': 'Alarms', html: FX_ICONS.bell });
+    this.btn.append(this.badge);
     this.btn.addEventListener('click', () => this.toggle());
     ui.connBanner.parentNode.insertBefore(this.btn, ui.connBanner);
     this.list = h('div', { class: 'fx-alarms' });
@@ -110,8 +112,9 @@ export class AlarmPanel {
         'div',
         { class: `fx-arow sev-${a.severity}${a.acked_at ? ' acked' : ''}`, testid: 'alarm-row', dataset: { alarm: String(a.id), key: a.key || '', severity: a.severity || '' }, title: ids.length ? 'Show in 3D' : 'Not in this layout' },
         h('span', { class: `fx-sev ${a.severity}` }, a.severity),
-        h('span', { class: 'fx-amsg' }, h('b', {}, a.key || `twin ${a.twin}`), ' ', a.message, a.value !== null && a.value !== undefined ? h('span', { class: 'muted' }, ` (${fmt(a.value, 2)})`) : ''),
-        h('span', { class: 'muted small' }, a.raised_at ? new Date(a.raised_at).toLocaleTimeString() : ''),
+        h('span', { class: 'fx-akey' }, a.key || `twin ${a.twin}`, ids.length ? '' : h('span', { class: 'muted small' }, ' · not in this layout')),
+        h('span', { class: 'fx-atime muted small' }, a.raised_at ? new Date(a.raised_at).toLocaleTimeString() : ''),
+        h('span', { class: 'fx-amsg' }, a.message, a.value !== null && a.value !== undefined && !String(a.message).includes(fmt(a.value, 2)) ? h('span', { class: 'muted' }, ` (${fmt(a.value, 2)})`) : ''),
         ack,
       );
       if (ids.length) row.addEventListener('click', () => {
