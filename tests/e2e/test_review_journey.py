@@ -80,6 +80,25 @@ def _journey(alice, maggie, baseline):
     ghosts = maggie.evaluate("(() => { const o = window.metaverse.review.changes.overlay; return { visible: o.group.visible, items: o.items.map(i => i.kind) }; })()")
     assert ghosts["visible"] and "moved" in ghosts["items"], ghosts
 
+    # Presenter flow: the manager follows the engineer's camera while the engineer tours the changes.
+    maggie.get_by_test_id("presenter-select").select_option(label="alice (engineer)")
+    maggie.get_by_test_id("follow-presenter").click()
+    maggie.get_by_test_id("follow-bar").wait_for()
+    alice.get_by_test_id("compare-toggle").click()
+    alice.locator("[data-testid=diff-item]").first.wait_for()
+    alice.get_by_test_id("tour-next").click()
+    assert "change 1" in alice.get_by_test_id("tour-position").inner_text()
+    alice.wait_for_timeout(1000)  # the presenter's camera flight
+    presenter = alice.evaluate("window.metaverse.camera.position.toArray()")
+    for _ in range(40):
+        follower = maggie.evaluate("window.metaverse.camera.position.toArray()")
+        if math.dist(presenter, follower) < 1.0:
+            break
+        maggie.wait_for_timeout(250)
+    assert math.dist(presenter, follower) < 1.0, (presenter, follower)
+    maggie.get_by_test_id("follow-presenter").click()
+    assert maggie.get_by_test_id("follow-bar").is_hidden()
+
     # A comment pinned to the press with the engineer's camera arrives live on the manager's page.
     alice.evaluate("name => window.metaverse.selectAsset(window.metaverse.findAsset(name).id)", PRESS)
     alice.evaluate("window.metaverse.lookAt([4, 14, 40], [9, 0, 25])")

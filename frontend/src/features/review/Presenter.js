@@ -44,16 +44,20 @@ export class Presenter {
     this.syncFollow();
   }
 
+  // The room's follow bar tells whether we follow someone (hooks.following is a copied value, not live).
+  get following() {
+    const bar = document.querySelector('[data-testid=follow-bar]');
+    return !!bar && !bar.hidden;
+  }
+
   syncFollow() {
-    const f = this.hooks.following;
-    const on = f !== null && f !== undefined;
+    const on = this.following;
     this.followBtn.textContent = on ? 'Stop following' : 'Follow';
     this.followBtn.classList.toggle('active', on);
   }
 
   toggleFollow() {
-    const f = this.hooks.following;
-    if (f !== null && f !== undefined) this.hooks.stopFollow();
+    if (this.following) this.hooks.stopFollow();
     else if (this.who.value) this.hooks.follow(Number(this.who.value));
     this.syncFollow();
   }
@@ -72,8 +76,7 @@ export class Presenter {
       this.pos.textContent = 'Nothing to show: turn Compare on, or add comments.';
       return null;
     }
-    const f = this.hooks.following;
-    if (f !== null && f !== undefined) this.hooks.stopFollow();
+    if (this.following) this.hooks.stopFollow();
     this.index = (((this.index < 0 && d < 0 ? 0 : this.index) + d) % stops.length + stops.length) % stops.length;
     const stop = stops[this.index];
     if (stop.kind === 'change') this.changes.go(stop.i);

@@ -71,7 +71,7 @@ export function setupReview({ editor, view, ui, user, hooks }) {
   const insetLeft = () => (drawer.visible ? drawer.el.getBoundingClientRect().right - view.renderer.domElement.getBoundingClientRect().left : 0);
   const changes = new ChangesPanel({ editor, view, state, notify, insetLeft });
   const kpi = new KpiPanel({ editor, state, notify });
-  const comments = new CommentsPanel({ editor, view, viewport: ui.viewport, user, notify, stopFollow: () => hooks.following !== null && hooks.following !== undefined && hooks.stopFollow && hooks.stopFollow() });
+  const comments = new CommentsPanel({ editor, view, viewport: ui.viewport, user, notify, stopFollow: () => hooks.stopFollow && hooks.stopFollow() });
   const presenter = new Presenter({ editor, socket, hooks, changes, comments });
   drawer.add('changes', 'Changes', [changes.el, presenter.el]);
   drawer.add('kpis', 'KPIs', kpi.el);
