@@ -217,7 +217,7 @@ async def gen_main(cfg: dict) -> None:
     tasks = [client(i, uid, tok, i < cfg["probes"]) for i, (uid, tok) in enumerate(clients)]
     if cfg.get("edit"):
         tasks.append(editor(*cfg["edit"]))
-    await asyncio.gather(lag_probe(), *tasks)
+    await asyncio.gather(lag_probe(), *tasks, return_exceptions=True)
     in_window = {uid: [s for s, t in enumerate(ts, 1) if start_at <= t <= stop_at] for uid, ts in sent.items()}
     print(json.dumps({"lat": lat, "lags": lags, "edit": edit_rtt, "seen": {p: list(s) for p, s in seen.items()}, "window": in_window}))
 

@@ -5,6 +5,7 @@ import logging
 import uuid
 
 from channels.db import database_sync_to_async
+from redis.exceptions import RedisError
 from channels.layers import get_channel_layer
 
 from .. import events
@@ -349,7 +350,10 @@ class Room:
                     await self._heartbeat()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
+                if not isinstance(error, (RedisError, OSError)):
+                    log.exception("room %s: watch failed", self.layout_id)
+                    continue
                 log.warning("room %s lost Redis; closing its sockets so that clients reconnect", self.layout_id, exc_info=True)
                 for conn in list(self.conns):
                     await conn.close(4503)
@@ -360,7 +364,7 @@ class Room:
         await state.presence_set(self.layout_id, entries, sockets)
         for group in self.groups:  # re-joining is idempotent and heals a Redis restart
             await self.layer.group_add(group, self.channel)
-        for uid in self.users:
+        for uid in list(self.users):
             await self.layer.group_add(events.user_group(uid), self.channel)
         _, _, pruned = await state.presence_read(self.layout_id)
         if pruned:
