@@ -139,8 +139,13 @@ PRODUCT_ADAPTER = """() => { const m = window.metaverse; window.bench = {
   invalidate: () => { m.controls.update(); m.view.invalidate(); }, stats: () => m.stats() }; return true; }"""
 
 GET_POSE = "() => ({p: window.bench.camera.position.toArray(), t: window.bench.target.toArray()})"
-SET_POSE = """({p, t}) => { const b = window.bench; b.camera.position.fromArray(p); b.target.fromArray(t);
-  b.camera.lookAt(b.target); b.invalidate(); return true; }"""
+# Set a camera pose and wait until two frames have been rendered with it (the product's level of detail
+# switches on the first), so that stats() describes this pose and not the previous one.
+SET_POSE = """async ({p, t}) => { const b = window.bench; b.camera.position.fromArray(p); b.target.fromArray(t);
+  b.camera.lookAt(b.target); b.invalidate(); const f0 = b.renderer.info.render.frame; const t0 = performance.now();
+  while (b.renderer.info.render.frame < f0 + 2 && performance.now() - t0 < 60000) {
+    await new Promise((r) => requestAnimationFrame(() => r())); b.invalidate(); }
+  return b.renderer.info.render.frame - f0; }"""
 
 # Orbit the camera round its target, one step every animation frame; count the frames actually rendered.
 ORBIT = """async (ms) => { const b = window.bench; const cam = b.camera, tgt = b.target;
@@ -155,7 +160,8 @@ ORBIT = """async (ms) => { const b = window.bench; const cam = b.camera, tgt = b
   const secs = (performance.now() - start) / 1000; gaps.sort((p, q) => p - q);
   return {fps: (b.renderer.info.render.frame - f0) / secs, p95_ms: gaps[Math.floor(gaps.length * 0.95)] || 0}; }"""
 
-READY = "() => ({ready: window.bench.timings.firstFrame, fetched: window.bench.timings.fetched, built: window.bench.timings.built})"
+# Milliseconds since navigation start: script running, scene JSON in, scene built, first frame rendered.
+READY = """() => { const t = window.bench.timings; return {script: t.start, fetched: t.fetched, built: t.built, ready: t.firstFrame}; }"""
 
 
 def populate(stack: Stack, sizes: list[int]) -> dict[int, int]:
@@ -198,8 +204,8 @@ def measure(page, url: str, adapter: str | None, poses: dict | None, seconds: fl
             page.evaluate(adapter)
         readies.append(page.evaluate(READY))
     page.wait_for_timeout(500)
-    result = {"ready_ms": statistics.median(r["ready"] for r in readies),
-              "fetch_ms": statistics.median(r["fetched"] for r in readies), "readies": [round(r["ready"]) for r in readies]}
+    result = {f"{k}_ms": statistics.median(r[k] for r in readies) for k in ("script", "fetched", "built", "ready")}
+    result["readies"] = [round(r["ready"]) for r in readies]
     if poses is None:  # the product decides its opening view and its close-up; the naive page copies them
         poses = {"overview": page.evaluate(GET_POSE)}
         page.evaluate("() => window.metaverse.frameAssets([...window.metaverse.editor.assets.keys()].slice(0, 12))")
@@ -208,7 +214,6 @@ def measure(page, url: str, adapter: str | None, poses: dict | None, seconds: fl
     result["poses"] = poses
     for name, pose in poses.items():
         page.evaluate(SET_POSE, pose)
-        page.wait_for_timeout(400)
         stats = page.evaluate("() => window.bench.stats()")
         orbit = page.evaluate(ORBIT, int(seconds * 1000))
         result[name] = {"draw_calls": stats["drawCalls"], "triangles": stats["triangles"], "fps": orbit["fps"], "p95_ms": orbit["p95_ms"]}
@@ -243,6 +248,12 @@ def run(sizes: list[int], repeat: int, seconds: float) -> list[dict]:
             page = context.new_page()
             errors = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # One throw-away load of each page first: both then start with a warm HTTP cache and compiled code.
+            page.goto(f"/layouts/{layouts[sizes[0]]}/")
+            wait_ready(page)
+            (static / "warm.json").write_bytes(context.request.get(f"/api/layouts/{layouts[sizes[0]]}/scene/").body())
+            page.goto(f"{naive_base}/index.html?scene=warm.json")
+            wait_ready(page)
             for n in sizes:
                 layout_id = layouts[n]
                 response = context.request.get(f"/api/layouts/{layout_id}/scene/")
@@ -268,14 +279,14 @@ def run(sizes: list[int], repeat: int, seconds: float) -> list[dict]:
 
 
 def report(rows: list[dict]) -> str:
-    head = (f"{'assets':>6} {'page':<8} {'ready ms':>8} {'calls ovw':>9} {'calls close':>11} {'tris ovw':>9} {'tris close':>10} "
+    head = (f"{'assets':>6} {'page':<8} {'script ms':>9} {'json ms':>7} {'built ms':>8} {'ready ms':>8} {'calls ovw':>9} {'calls close':>11} {'tris ovw':>9} {'tris close':>10} "
             f"{'fps ovw':>7} {'fps close':>9} {'heap MB':>7} {'payload B/asset raw':>19} {'gz':>5}")
     lines = [head, "-" * len(head)]
     for r in rows:
         for name in ("product", "naive"):
             m = r[name]
             payload = f"{r['raw'] / r['n']:>19.0f} {r['gz'] / r['n']:>5.0f}" if name == "product" else f"{'':>19} {'':>5}"
-            lines.append(f"{r['n']:>6} {name:<8} {m['ready_ms']:>8.0f} {m['overview']['draw_calls']:>9} {m['close']['draw_calls']:>11} "
+            lines.append(f"{r['n']:>6} {name:<8} {m['script_ms']:>9.0f} {m['fetched_ms']:>7.0f} {m['built_ms']:>8.0f} {m['ready_ms']:>8.0f} {m['overview']['draw_calls']:>9} {m['close']['draw_calls']:>11} "
                          f"{m['overview']['triangles']:>9} {m['close']['triangles']:>10} {m['overview']['fps']:>7.1f} "
                          f"{m['close']['fps']:>9.1f} {m['heap_mb']:>7.1f} {payload}")
     return "\n".join(lines)
@@ -305,7 +316,7 @@ def summary(rows: list[dict]) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="500,2000,5000")
-    parser.add_argument("--repeat", type=int, default=2, help="page loads per size and page (median ready time)")
+    parser.add_argument("--repeat", type=int, default=3, help="page loads per size and page (median ready time)")
     parser.add_argument("--seconds", type=float, default=4.0, help="orbit duration per view")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args()
