@@ -126,6 +126,10 @@ export function setupReview({ editor, view, ui, user, hooks }) {
     const handle = socket.handle.bind(socket);
     socket.handle = (m) => (m && m.type === 'comment' ? comments.onEvent(m) : handle(m));
     socket.signals.welcome.add((m, reconnect) => reconnect && comments.load());
+    // A run of this layout finished elsewhere (e.g. the simulation panel): the comparison may have changed.
+    socket.signals.simProgress.add((m) => {
+      if (m.status === 'succeeded' && !kpi.running && kpi.data) kpi.refresh();
+    });
   }
 
   state.loadLayouts();
