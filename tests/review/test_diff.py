@@ -52,7 +52,16 @@ def test_changed_params_and_fields(people, draft, branch, client_for):
     change = result["changed"][0]
     assert change["uid"] == str(Asset.objects.get(layout=draft, name="M2").uid)
     assert change["fields"]["name"] == {"from": "M2", "to": "M2 fast"}
-    assert change["fields"]["params.cycle_time_s"] == {"from": None, "to": 7.5}
+    # Effective parameters: the baseline's M2 had no own value, so it ran at its type's default (10 s).
+    assert change["fields"]["params.cycle_time_s"] == {"from": 10.0, "to": 7.5}
+
+
+def test_an_explicit_value_equal_to_the_default_is_no_change(people, draft, client_for):
+    m1 = draft.assets.get(name="M1")
+    copy = client_for(people["alice"]).post(f"/api/layouts/{draft.id}/branch/", {"name": "Same"}, format="json").json()
+    twin = Asset.objects.get(layout_id=copy["id"], uid=m1.uid)
+    client_for(people["alice"]).patch(f"/api/assets/{twin.id}/", {"params": {"cycle_time_s": 10.0}, "version": 1}, format="json")
+    assert diff(client_for(people["maggie"]), copy["id"], draft.id)["changed"] == []
 
 
 def test_connection_changes(people, draft, branch, client_for):
