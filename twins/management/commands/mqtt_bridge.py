@@ -72,6 +72,7 @@ class MqttBridge:
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = lambda client, userdata, msg: self.inbox.put(msg)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
@@ -79,6 +80,11 @@ class MqttBridge:
             log.error("MQTT connect to %s:%s refused: %s", self.host, self.port, reason_code)
             return
         client.subscribe(TOPIC, qos=1)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        if any(code.is_failure for code in reason_codes):
+            log.error("MQTT subscription to %s refused: %s", TOPIC, reason_codes)
+            return
         log.info("MQTT bridge connected to %s:%s, subscribed to %s", self.host, self.port, TOPIC)
         self.connected.set()
 
