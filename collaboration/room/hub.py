@@ -339,7 +339,7 @@ class Room:
 
     # --- liveness: locks that expired, presence heartbeats, Redis going away ----------------------------
     async def _watch(self):
-        beats = 0
+        beats = failures = 0
         while True:
             await asyncio.sleep(LOCK_WATCH_S)
             beats += 1
@@ -348,13 +348,18 @@ class Room:
                 if beats * LOCK_WATCH_S >= state.HEARTBEAT_S:
                     beats = 0
                     await self._heartbeat()
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 if not isinstance(error, (RedisError, OSError)):
                     log.exception("room %s: watch failed", self.layout_id)
                     continue
-                log.warning("room %s lost Redis; closing its sockets so that clients reconnect", self.layout_id, exc_info=True)
+                failures += 1
+                log.warning("room %s: Redis failed (%d in a row)", self.layout_id, failures, exc_info=True)
+                if failures < 3:  # a slow moment is not a lost Redis
+                    continue
+                log.warning("room %s lost Redis; closing its sockets so that clients reconnect", self.layout_id)
                 for conn in list(self.conns):
                     await conn.close(4503)
 
