@@ -112,7 +112,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("METAVERSE_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MODEL_UPLOAD_MAX_BYTES = int(os.environ.get("METAVERSE_MODEL_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))

@@ -294,12 +294,11 @@ export function setupCollaboration({ editor, view, ui, transport, layoutId, hook
     avatars,
     follow: (userId) => startFollow(userId),
     stopFollow,
-    get following() {
-      return followId;
-    },
     sendChat: (text) => socket.chat(text),
     connectionState: () => socket.state,
   });
+  // A live getter: Object.assign would copy the value once (always null).
+  Object.defineProperty(hooks, 'following', { get: () => followId, configurable: true });
   socket.connect();
   return socket;
 }
