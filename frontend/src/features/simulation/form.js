@@ -5,7 +5,7 @@ import { h } from '../../util/dom.js';
 const FIELDS = [
   { key: 'horizon', api: 'horizon_s', label: 'Horizon', unit: 'h', scale: 3600, value: '8', step: '0.25', min: 0, hint: 'Simulated time per replication.' },
   { key: 'warmup', api: 'warmup_s', label: 'Warm-up', unit: 'min', scale: 60, value: '30', step: '1', min: 0, hint: 'Statistics start after this.' },
-  { key: 'replications', api: 'replications', label: 'Replications', unit: '×', scale: 1, value: '10', step: '1', min: 1, hint: 'Independent runs; 95% CIs over them.' },
+  { key: 'replications', api: 'replications', label: 'Replications', unit: '', scale: 1, value: '10', step: '1', min: 1, hint: 'Independent runs; 95% CIs over them.' },
   { key: 'seed', api: 'seed', label: 'Seed', unit: '', scale: 1, value: '', step: '1', min: 0, hint: 'Empty: a random seed (stored with the run).', placeholder: 'random' },
 ];
 const MAX_HORIZON_H = 90 * 24;

@@ -4,6 +4,7 @@
 import * as THREE from 'three';
 
 const PAD = 0.25;
+const NOTE = 'bottleneck';
 const tmp = new THREE.Color();
 const m4 = new THREE.Matrix4();
 const q = new THREE.Quaternion();
@@ -65,6 +66,7 @@ export class StationOverlay {
     this.colors = new Map(colors);
     this.bottleneck = bottleneck;
     this.group.visible = true;
+    this.note(bottleneck);
     this.layout();
   }
 
@@ -72,7 +74,17 @@ export class StationOverlay {
     this.group.visible = false;
     this.colors = new Map();
     this.bottleneck = null;
+    this.note(null);
     this.view.invalidate();
+  }
+
+  // "bottleneck" under the asset's name label (the labels' note line, shared with other features).
+  note(id) {
+    const labels = this.view.labels;
+    if (this.noted !== undefined && this.noted !== null && labels.extra.get(this.noted) === NOTE) labels.extra.delete(this.noted);
+    this.noted = id;
+    if (id !== null && !labels.extra.has(id)) labels.extra.set(id, NOTE);
+    labels.dirty = true;
   }
 
   colorOf(id) {
