@@ -41,6 +41,8 @@ def branch(stack, open_as):
 
 
 def open_panel(page, layout_id):
+    page.console_warnings = []
+    page.on("console", lambda msg: page.console_warnings.append(msg.text) if msg.type == "warning" else None)
     # Three WebGL pages on a small CI machine: do not wait for "load", only for the first frame.
     page.goto(f"/layouts/{layout_id}/", wait_until="domcontentloaded")
     wait_scene(page, timeout=90_000)
@@ -153,7 +155,9 @@ def test_alice_runs_a_simulation_and_bob_watches_progress_and_results(stack, ope
     shot(alice, "sim-compare-alice")
 
     assert not alice.console_errors, alice.console_errors
+    assert not alice.console_warnings, alice.console_warnings
     assert not bob.console_errors, bob.console_errors
+    assert not bob.console_warnings, bob.console_warnings
 
 
 def test_bad_parameters_and_an_unsimulatable_layout_are_explained(stack, open_as, branch):
@@ -179,6 +183,7 @@ def test_bad_parameters_and_an_unsimulatable_layout_are_explained(stack, open_as
     # Chromium logs every 4xx response itself; the expected 400 is the only error allowed.
     unexpected = [e for e in alice.console_errors if "status of 400" not in e]
     assert not unexpected, unexpected
+    assert not alice.console_warnings, alice.console_warnings
 
 
 def test_a_viewer_sees_runs_but_cannot_start_one(stack, open_as):
@@ -187,3 +192,4 @@ def test_a_viewer_sees_runs_but_cannot_start_one(stack, open_as):
     assert panel.get_by_test_id("sim-run").is_disabled()
     panel.get_by_test_id("sim-viewer-note").wait_for()
     assert not victor.console_errors, victor.console_errors
+    assert not victor.console_warnings, victor.console_warnings

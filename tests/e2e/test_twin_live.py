@@ -35,6 +35,8 @@ def rgb(hex_colour):
 
 
 def open_layout(page, layout_id):
+    page.console_warnings = []
+    page.on("console", lambda msg: page.console_warnings.append(msg.text) if msg.type == "warning" else None)
     # Three WebGL pages on a small CI machine: do not wait for "load", only for the first frame.
     page.goto(f"/layouts/{layout_id}/", wait_until="domcontentloaded")
     wait_scene(page, timeout=90_000)
@@ -65,6 +67,7 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     stored = json_ok(api(olivia, "GET", f"/api/alarm-rules/?factory={factory['id']}"))["results"]
     assert [(r["twin"], r["name"], r["op"], r["threshold"], r["severity"]) for r in stored] == [(twin["id"], "temperature", ">", 90.0, "critical")]
     assert not olivia.console_errors, olivia.console_errors
+    assert not olivia.console_warnings, olivia.console_warnings
     olivia.close()  # fewer WebGL pages at once
     open_layout(victor, layout)
     asset = victor.evaluate("window.metaverse.findAsset('CNC-1').id")
@@ -128,4 +131,6 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     wait_until(victor, lambda: asset not in victor.evaluate("window.metaverse.twinsLive.pulsing()"), message="pulse to stop")
     print(f"telemetry -> viewer colour change: {latency * 1000:.0f} ms")
     assert not victor.console_errors, victor.console_errors
+    assert not victor.console_warnings, victor.console_warnings
     assert not alice.console_errors, alice.console_errors
+    assert not alice.console_warnings, alice.console_warnings
