@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -208,7 +209,7 @@ def measure(page, url: str, adapter: str | None, poses: dict | None, seconds: fl
     result["readies"] = [round(r["ready"]) for r in readies]
     if poses is None:  # the product decides its opening view and its close-up; the naive page copies them
         poses = {"overview": page.evaluate(GET_POSE)}
-        page.evaluate("() => window.metaverse.frameAssets([...window.metaverse.editor.assets.keys()].slice(0, 12))")
+        page.evaluate("() => window.metaverse.frameAssets([...window.metaverse.editor.assets.keys()].slice(0, 2))")
         page.wait_for_timeout(300)
         poses["close"] = page.evaluate(GET_POSE)
     result["poses"] = poses
@@ -256,9 +257,13 @@ def run(sizes: list[int], repeat: int, seconds: float) -> list[dict]:
             wait_ready(page)
             for n in sizes:
                 layout_id = layouts[n]
-                response = context.request.get(f"/api/layouts/{layout_id}/scene/")
-                assert response.ok, response.text()
-                body = response.body()
+                api_ms = []
+                for _ in range(repeat):  # the scene request alone, as the page makes it (session cookie)
+                    started = time.perf_counter()
+                    response = context.request.get(f"/api/layouts/{layout_id}/scene/")
+                    body = response.body()
+                    api_ms.append((time.perf_counter() - started) * 1000)
+                    assert response.ok, response.text()
                 (static / f"scene-{n}.json").write_bytes(body)
                 raw, gz = len(body), len(gzip.compress(body, compresslevel=6))
                 print(f"  {n} assets: product page …", file=sys.stderr)
@@ -266,7 +271,7 @@ def run(sizes: list[int], repeat: int, seconds: float) -> list[dict]:
                 assert product["assets"] == n, product
                 print(f"  {n} assets: naive page …", file=sys.stderr)
                 naive = measure(page, f"{naive_base}/index.html?scene=scene-{n}.json", None, product["poses"], seconds, repeat)
-                rows.append({"n": n, "raw": raw, "gz": gz, "product": product, "naive": naive})
+                rows.append({"n": n, "raw": raw, "gz": gz, "api_ms": statistics.median(api_ms), "product": product, "naive": naive})
             browser.close()
             if errors:
                 print("page errors: " + "; ".join(errors[:5]), file=sys.stderr)
@@ -280,12 +285,13 @@ def run(sizes: list[int], repeat: int, seconds: float) -> list[dict]:
 
 def report(rows: list[dict]) -> str:
     head = (f"{'assets':>6} {'page':<8} {'script ms':>9} {'json ms':>7} {'built ms':>8} {'ready ms':>8} {'calls ovw':>9} {'calls close':>11} {'tris ovw':>9} {'tris close':>10} "
-            f"{'fps ovw':>7} {'fps close':>9} {'heap MB':>7} {'payload B/asset raw':>19} {'gz':>5}")
+            f"{'fps ovw':>7} {'fps close':>9} {'heap MB':>7} {'payload B/asset raw':>19} {'gz':>5} {'GET scene ms':>10}")
     lines = [head, "-" * len(head)]
     for r in rows:
         for name in ("product", "naive"):
             m = r[name]
-            payload = f"{r['raw'] / r['n']:>19.0f} {r['gz'] / r['n']:>5.0f}" if name == "product" else f"{'':>19} {'':>5}"
+            payload = (f"{r['raw'] / r['n']:>19.0f} {r['gz'] / r['n']:>5.0f} {r['api_ms']:>10.0f}" if name == "product"
+                       else f"{'':>19} {'':>5} {'':>10}")
             lines.append(f"{r['n']:>6} {name:<8} {m['script_ms']:>9.0f} {m['fetched_ms']:>7.0f} {m['built_ms']:>8.0f} {m['ready_ms']:>8.0f} {m['overview']['draw_calls']:>9} {m['close']['draw_calls']:>11} "
                          f"{m['overview']['triangles']:>9} {m['close']['triangles']:>10} {m['overview']['fps']:>7.1f} "
                          f"{m['close']['fps']:>9.1f} {m['heap_mb']:>7.1f} {payload}")
@@ -301,7 +307,7 @@ def summary(rows: list[dict]) -> str:
         parts.append(f"{r['n']}: {worst} draw calls (naive {max(nv['overview']['draw_calls'], nv['close']['draw_calls'])}), "
                      f"ready {p['ready_ms'] / 1000:.2f} s (naive {nv['ready_ms'] / 1000:.2f} s), "
                      f"orbit {p['overview']['fps']:.0f}/{p['close']['fps']:.0f} fps (naive {nv['overview']['fps']:.0f}/{nv['close']['fps']:.0f}), "
-                     f"{r['gz'] / r['n']:.0f} B/asset gz")
+                     f"{r['gz'] / r['n']:.0f} B/asset gz, GET scene {r['api_ms']:.0f} ms")
     verdicts = []
     if 5000 in by:
         calls = max(by[5000]["product"]["overview"]["draw_calls"], by[5000]["product"]["close"]["draw_calls"])
