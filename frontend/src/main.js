@@ -54,6 +54,9 @@ function boot() {
 
 async function startWorkspace(root, user, layoutId) {
   const timings = { start: performance.now() };
+  // Ask for the scene first: the download overlaps with building the UI and the WebGL contexts.
+  const loading = Api.scene(layoutId);
+  loading.catch(() => {});
   const transport = new Transport();
   const editor = new Editor({ transport, user });
   editor.typeLoader = () => Api.listAll('/api/asset-types/');
@@ -253,8 +256,6 @@ async function startWorkspace(root, user, layoutId) {
   window.metaverse = hooks;
 
   let scene;
-  const loading = Api.scene(layoutId);
-  loading.catch(() => {});
   // Compile shaders while the payload downloads.
   await new Promise((r) => setTimeout(r, 0));
   view.warmup();
