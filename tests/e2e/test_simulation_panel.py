@@ -193,3 +193,22 @@ def test_a_viewer_sees_runs_but_cannot_start_one(stack, open_as):
     panel.get_by_test_id("sim-viewer-note").wait_for()
     assert not victor.console_errors, victor.console_errors
     assert not victor.console_warnings, victor.console_warnings
+
+
+def test_an_engineer_cancels_a_long_run_from_the_panel(stack, open_as, branch):
+    alice = branch["alice"]
+    panel = open_panel(alice, branch["draft"])
+    panel.get_by_test_id("sim-horizon").fill("720")
+    panel.get_by_test_id("sim-warmup").fill("0")
+    panel.get_by_test_id("sim-replications").fill("20")
+    panel.get_by_test_id("sim-run").click()
+    bar = panel.get_by_test_id("sim-progress")
+    panel.locator("[data-testid=sim-progress][data-status=running]").wait_for(timeout=60_000)
+    panel.get_by_test_id("sim-cancel").click()
+    panel.locator("[data-testid=sim-progress][data-status=cancelled]").wait_for(timeout=30_000)
+    run_id = bar.get_attribute("data-run")
+    assert json_ok(api(alice, "GET", f"/api/simulations/{run_id}/"))["status"] == "cancelled"
+    assert panel.get_by_test_id("sim-cancel").is_hidden()
+    assert panel.locator(f"[data-testid=sim-history-row][data-run='{run_id}'][data-status=cancelled]").count() == 1
+    assert not alice.console_errors, alice.console_errors
+    assert not alice.console_warnings, alice.console_warnings

@@ -173,7 +173,8 @@ export class SimulationPanel {
     this.full.set(id, run);
     this.renderHistory();
     this.renderProgress();
-    if (run.status === 'succeeded' && this.tracked === id) this.show(id);
+    // Show the finished run to everyone watching, unless they are busy comparing two runs.
+    if (run.status === 'succeeded' && this.tracked === id && !(this.shown instanceof CompareView)) this.show(id);
     if (run.status === 'failed' && this.tracked === id) this.showError(`Run #${id} failed: ${run.error || 'unknown error'}`);
   }
 
