@@ -55,6 +55,10 @@ export class ResultsView {
     const r = run.results;
     const p = run.params || {};
     const meta = h('div', { class: 'muted small' }, `Run #${run.id} · ${r.replications || p.replications} replications · ${fmtDuration(r.horizon_s ?? p.horizon_s)} (warm-up ${fmtDuration(r.warmup_s ?? p.warmup_s)}) · seed ${p.seed} · revision ${run.layout_revision}${r.engine ? ` · ${r.engine} engine` : ''}`);
+    const seq = this.editor.seq || 0;
+    const stale = run.layout === this.editor.layout.id && run.layout_revision < seq
+      ? h('div', { class: 'fx-stale small', testid: 'sim-stale' }, `The layout has changed since this run (revision ${run.layout_revision} → ${seq}); run again for current figures.`)
+      : '';
     const exports = h(
       'div',
       { class: 'fx-exports' },
@@ -97,6 +101,7 @@ export class ResultsView {
     this.el.replaceChildren(
       h('div', { class: 'fx-rhead' }, h('h4', {}, `Results of run #${run.id}`), exports),
       meta,
+      stale,
       kpis,
       bottleneck,
       h('label', { class: 'fx-check' }, toggle, ' Tint stations in 3D by utilisation'),
