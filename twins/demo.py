@@ -118,7 +118,8 @@ def _place_line(layout, types, rows, links, by, *, bind_twins=True) -> list[Asse
             data["twin_key"] = slug(name)
         assets.append(asset_create(layout=layout, data=data, by=by))
     for a, b in links:
-        capacity = 4 if types[rows[b][0]].kind != "buffer" and types[rows[a][0]].kind != "buffer" else None
+        # Every connection is finite so that WIP stays bounded even behind the unlimited Kanban supply.
+        capacity = 2 if "buffer" in (types[rows[a][0]].kind, types[rows[b][0]].kind) else 4
         connection_create(layout=layout, data={"source": assets[a].pk, "target": assets[b].pk, "buffer_capacity": capacity,
                                                "transport_speed_mps": None, "weight": 1.0}, by=by)
     return assets

@@ -106,9 +106,12 @@ export class Avatars {
   update(dt) {
     let moving = false;
     const k = 1 - Math.exp(-dt * 12);
+    const eye = this.view.camera.position;
     for (const it of this.items.values()) {
-      it.root.visible = it.has;
-      it.bodyRoot.visible = it.has && it.root.position.y < 2.6;
+      // Someone standing where our camera is would fill the whole view: hide them until they step away.
+      const tooClose = it.root.position.distanceToSquared(eye) < 1.5 * 1.5;
+      it.root.visible = it.has && !tooClose;
+      it.bodyRoot.visible = it.has && !tooClose && it.root.position.y < 2.6;
       if (!it.target) continue;
       if (it.root.position.distanceToSquared(it.target.p) > 1e-6 || it.root.quaternion.angleTo(it.target.q) > 1e-3) {
         it.root.position.lerp(it.target.p, k);

@@ -279,7 +279,7 @@ export function setupCollaboration({ editor, view, ui, transport, layoutId, hook
     const pct = Math.round((m.progress || 0) * 100);
     simText.textContent = m.status === 'running' || m.status === 'queued' ? `Simulation #${m.id}: ${m.status} ${pct}%` : `Simulation #${m.id}: ${m.status}`;
   });
-  const simText = h('span', { class: 'muted', testid: 'sim-progress' });
+  const simText = h('span', { class: 'muted', testid: 'sim-status' });
   ui.statusLeft.parentNode.insertBefore(simText, ui.statusLeft.nextSibling);
   socket.signals.error.add((m) => {
     if (m.code === 'rate_limited') return editor.notify('Slow down: too many messages.', 'warn');
