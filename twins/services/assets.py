@@ -73,19 +73,25 @@ def asset_create(*, layout, data: dict, by, op_id=None) -> Asset:
     return asset
 
 
+def _lock_current(asset: Asset, *, version, by, gone: str) -> tuple:
+    """Inside the caller's transaction: lock the layout and the asset, then check role, version and soft lock."""
+    layout = lock_layout(asset.layout_id)
+    require_editable(layout, user=by)
+    current = Asset.objects.select_for_update().filter(pk=asset.pk).first()
+    if current is None:
+        raise NotFound(gone)
+    if version is None:
+        raise Invalid("version is required (in the body or as If-Match).", errors={"version": ["This field is required."]})
+    if version != current.version:
+        raise Conflict("Someone changed this asset since you loaded it.", current=asset_repr(current))
+    check_lock(current.pk, user=by)
+    return layout, current
+
+
 def asset_update(*, asset: Asset, changes: dict, version, by, op_id=None) -> Asset:
     cleaned = _clean(changes, partial=True)
     with transaction.atomic():
-        layout = lock_layout(asset.layout_id)
-        require_editable(layout, user=by)
-        current = Asset.objects.select_for_update().filter(pk=asset.pk).first()
-        if current is None:
-            raise NotFound("This asset has been deleted.")
-        if version is None:
-            raise Invalid("version is required (in the body or as If-Match).", errors={"version": ["This field is required."]})
-        if version != current.version:
-            raise Conflict("Someone changed this asset since you loaded it.", current=asset_repr(current))
-        check_lock(current.pk, user=by)
+        layout, current = _lock_current(asset, version=version, by=by, gone="This asset has been deleted.")
         for field, value in cleaned.items():
             setattr(current, field, value)
         current.version += 1
@@ -96,16 +102,7 @@ def asset_update(*, asset: Asset, changes: dict, version, by, op_id=None) -> Ass
 
 def asset_delete(*, asset: Asset, version, by, op_id=None) -> None:
     with transaction.atomic():
-        layout = lock_layout(asset.layout_id)
-        require_editable(layout, user=by)
-        current = Asset.objects.select_for_update().filter(pk=asset.pk).first()
-        if current is None:
-            raise NotFound("This asset has already been deleted.")
-        if version is None:
-            raise Invalid("version is required (in the body or as If-Match).", errors={"version": ["This field is required."]})
-        if version != current.version:
-            raise Conflict("Someone changed this asset since you loaded it.", current=asset_repr(current))
-        check_lock(current.pk, user=by)
+        layout, current = _lock_current(asset, version=version, by=by, gone="This asset has already been deleted.")
         asset_id = current.pk
         removed = list(current.outgoing.values_list("id", flat=True)) + list(current.incoming.values_list("id", flat=True))
         current.delete()
