@@ -62,6 +62,8 @@ BAD_POINTS = {
     "bad value name": {"twin": "press-1", "values": {"a b": 1}},
     "status not a status word": {"twin": "press-1", "values": {"status": "exploded"}},
     "string too long": {"twin": "press-1", "values": {"note": "x" * 65}},
+    "string with a NUL": {"twin": "press-1", "values": {"note": "a\x00b"}},
+    "string with a newline": {"twin": "press-1", "values": {"note": "line\nbreak"}},
     "ts garbage": {"twin": "press-1", "ts": "yesterday", "values": {"t": 1}},
     "ts in the future": {"twin": "press-1", "ts": (datetime.now(UTC) + timedelta(days=2)).isoformat(), "values": {"t": 1}},
     "ts epoch ms in the future": {"twin": "press-1", "ts": (datetime.now(UTC) + timedelta(days=2)).timestamp() * 1000, "values": {"t": 1}},
@@ -129,6 +131,15 @@ def test_an_oversized_batch_is_rejected_whole(twins, post_points):
     assert response.status_code == 400
     assert response.json()["detail"] == f"A batch holds at most {MAX_POINTS} points; this one has {MAX_POINTS + 1}. Split it."
     assert TelemetryPoint.objects.count() == 0
+
+
+def test_awkward_but_valid_strings_are_stored_exactly(twins, post_points):
+    # COPY's text format gives backslashes and `\N` a meaning: they must arrive as sent.
+    notes = ["back\\slash", "\\N", "ünïcødé ✓", "quote ' \" and ; --", "tab-less  spaces"]
+    points = [{"twin": "cnc-1", "ts": at(i), "values": {"note": note}} for i, note in enumerate(notes)]
+    assert post_points(points).json() == {"accepted": len(notes)}
+    stored = list(TelemetryPoint.objects.filter(name="note").order_by("ts").values_list("text", "value"))
+    assert stored == [(note, None) for note in notes]
 
 
 def test_a_full_size_batch_is_accepted(twins, post_points):

@@ -6,6 +6,22 @@ from .telemetry_validate import Reading
 
 TABLE = TelemetryPoint._meta.db_table
 COLUMNS = ("twin_id", "name", "ts", "value", "text", "anomaly")
+# COPY's text format: these characters in a string column must be escaped (names are already restricted to
+# letters, digits and `_ . : / -` by validation, so only `text` can hold them).
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+_CHUNK = 10_000  # rows per write: bounds the memory of one COPY buffer
+
+
+def copy_text(readings: list[Reading]) -> str:
+    """The rows in PostgreSQL's COPY text format, built in one pass (psycopg's per-row `write_row` costs
+    about 5 µs a row in Python; this costs well under 1 µs)."""
+    escape = _COPY_ESCAPES
+    return "".join(
+        f"{r.twin_id}\t{r.name}\t{r.ts.isoformat()}\t{_NULL if r.value is None else repr(r.value)}\t"
+        f"{r.text.translate(escape) if r.text else ''}\t{'t' if r.anomaly else 'f'}\n"
+        for r in readings
+    )
 
 
 def store_readings(readings: list[Reading]) -> int:
@@ -16,9 +32,8 @@ def store_readings(readings: list[Reading]) -> int:
     if vendor == "postgresql":
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                write = copy.write_row
-                for r in readings:
-                    write((r.twin_id, r.name, r.ts, r.value, r.text, r.anomaly))
+                for i in range(0, len(readings), _CHUNK):
+                    copy.write(copy_text(readings[i:i + _CHUNK]))
     elif vendor == "sqlite":
         # Django stores naive UTC as str(datetime); readings are always UTC (telemetry_validate.parse_ts).
         sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"

@@ -88,42 +88,67 @@ def _value(name, raw) -> tuple[float | None, str]:
     if isinstance(raw, str):
         if len(raw) > MAX_TEXT:
             raise ValueError(f"values.{name} is longer than {MAX_TEXT} characters.")
+        if not raw.isprintable():
+            raise ValueError(f"values.{name} must not hold control characters.")
         if name == "status" and raw not in STATUS_WORDS:
             raise ValueError(f"values.status must be one of {', '.join(sorted(STATUS_WORDS))}.")
         return None, raw
     raise ValueError(f"values.{name} must be a number or a string.")
 
 
+def _point(point, twins_by_key: dict[str, Twin], now: datetime, names: set[str]) -> list[Reading]:
+    """The readings of one point, or ValueError with the first thing wrong with it."""
+    if type(point) is not dict:
+        raise ValueError("each point must be an object {twin, ts, values}.")
+    if not point.keys() <= FIELDS:
+        extra = set(point) - FIELDS
+        raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, extra)))}.")
+    key = point.get("twin")
+    if type(key) is not str:
+        raise ValueError("twin must be a twin key (a string).")
+    twin = twins_by_key.get(key)
+    if twin is None:
+        raise ValueError(f"no twin with key {key[:80]!r} in this factory.")
+    raw_ts = point.get("ts")
+    ts = None
+    if type(raw_ts) is str:  # the common case, checked inline: fromisoformat is C, the rest is two compares
+        try:
+            ts = datetime.fromisoformat(raw_ts)
+        except ValueError:
+            ts = None
+        else:
+            ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+            if not EARLIEST <= ts <= now + FUTURE_SLACK:
+                ts = None
+    if ts is None:
+        ts = parse_ts(raw_ts, now=now)
+    values = point.get("values")
+    if type(values) is not dict or not values:
+        raise ValueError("values must be a non-empty object {name: number or string}.")
+    if len(values) > MAX_VALUES_PER_POINT:
+        raise ValueError(f"a point holds at most {MAX_VALUES_PER_POINT} values.")
+    twin_id = twin.id
+    row = []
+    for name, raw in values.items():
+        if type(raw) is float and name in names and raw - raw == 0.0:  # a finite float under a known-good name
+            row.append(Reading(twin_id, name, ts, raw, ""))
+        else:
+            row.append(Reading(twin_id, name, ts, *_value(name, raw)))
+            names.add(name)
+    return row
+
+
 def parse_points(points, *, twins_by_key: dict[str, Twin], now: datetime) -> tuple[list[Reading], dict[int, list[str]]]:
     """Readings of the good points and the messages of the bad ones, by index."""
     readings: list[Reading] = []
     bad: dict[int, list[str]] = {}
-    append = readings.append
+    names: set[str] = set()  # value names already checked against NAME_RE in this batch
+    extend = readings.extend
     for index, point in enumerate(points):
         try:
-            if not isinstance(point, dict):
-                raise ValueError("each point must be an object {twin, ts, values}.")
-            if not point.keys() <= FIELDS:
-                extra = set(point) - FIELDS
-                raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, extra)))}.")
-            key = point.get("twin")
-            if not isinstance(key, str):
-                raise ValueError("twin must be a twin key (a string).")
-            twin = twins_by_key.get(key)
-            if twin is None:
-                raise ValueError(f"no twin with key {key[:80]!r} in this factory.")
-            ts = parse_ts(point.get("ts"), now=now)
-            values = point.get("values")
-            if not isinstance(values, dict) or not values:
-                raise ValueError("values must be a non-empty object {name: number or string}.")
-            if len(values) > MAX_VALUES_PER_POINT:
-                raise ValueError(f"a point holds at most {MAX_VALUES_PER_POINT} values.")
-            row = [Reading(twin.id, name, ts, *_value(name, raw)) for name, raw in values.items()]
+            extend(_point(point, twins_by_key, now, names))
         except ValueError as exc:
             bad[index] = [str(exc)]
-            continue
-        for reading in row:
-            append(reading)
     return readings, bad
 
 
