@@ -36,3 +36,13 @@ def test_security_headers_are_set(client, db):
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_production_on_postgresql_uses_a_connection_pool():
+    # Under ASGI each request's sync code runs in a thread of its own: without a pool every request would
+    # open a new PostgreSQL connection (CONN_MAX_AGE is never reached).
+    env = {**PROD_ENV, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test"}
+    code = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], sorted(d['OPTIONS']['pool']))"
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "0 ['max_size', 'min_size', 'timeout']" in result.stdout.splitlines()

@@ -154,3 +154,10 @@ def test_skip_bad_stores_the_good_points_and_reports_the_rest(twins):
                               points=[{"twin": "cnc-1", "values": {"t": 1}}, {"twin": "ghost", "values": {"t": 2}}])
     assert (result.accepted, list(result.skipped)) == (1, [1])
     assert TelemetryPoint.objects.count() == 1
+
+
+def test_deleting_a_twin_deletes_its_points_without_a_database_foreign_key(twins, post_points):
+    post_points([{"twin": "cnc-1", "ts": at(i), "values": {"t": i}} for i in range(3)]
+                + [{"twin": "press-1", "ts": at(1), "values": {"t": 1}}])
+    twins["cnc"].delete()  # what the admin does: the ORM's CASCADE, not the database's
+    assert list(TelemetryPoint.objects.values_list("twin_id", flat=True)) == [twins["press"].id]
