@@ -45,6 +45,7 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "METAVERSE_MEDIA_ROOT": str(tmp / "media"),
             "METAVERSE_CHANNEL_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}", "AXES_ENABLED": "0", "PYTHONUNBUFFERED": "1",
             "CELERY_TASK_DEFAULT_QUEUE": f"e2e-{uuid.uuid4().hex[:6]}",
+            "DATABASE_POOL": "1",  # on PostgreSQL, daphne and the worker run with the production connection pool
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
 
