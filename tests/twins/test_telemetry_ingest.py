@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from twins.errors import Invalid
+from twins.errors import Conflict, Invalid
 from twins.models import TelemetryPoint, Twin
 from twins.services.telemetry import telemetry_ingest
 from twins.services.telemetry_validate import MAX_POINTS
@@ -161,3 +161,21 @@ def test_deleting_a_twin_deletes_its_points_without_a_database_foreign_key(twins
                 + [{"twin": "press-1", "ts": at(1), "values": {"t": 1}}])
     twins["cnc"].delete()  # what the admin does: the ORM's CASCADE, not the database's
     assert list(TelemetryPoint.objects.values_list("twin_id", flat=True)) == [twins["press"].id]
+
+
+def test_a_twin_deleted_while_its_batch_is_stored_fails_the_whole_batch(twins, monkeypatch):
+    from twins.services import telemetry
+
+    real_store = telemetry.store_readings
+
+    def store_then_lose_the_twin(readings):
+        stored = real_store(readings)
+        Twin.objects.filter(pk=twins["press"].pk).delete()  # stands in for a concurrent delete
+        return stored
+
+    monkeypatch.setattr(telemetry, "store_readings", store_then_lose_the_twin)
+    points = [{"twin": "cnc-1", "ts": at(0), "values": {"t": 1}}, {"twin": "press-1", "ts": at(0), "values": {"t": 2}}]
+    with pytest.raises(Conflict):
+        telemetry_ingest(factory=twins["cnc"].factory, points=points)
+    assert TelemetryPoint.objects.count() == 0
+    assert Twin.objects.get(pk=twins["cnc"].pk).values == {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..models import Factory, Role, Twin
 from ..selectors import role_for
 from ..twin_feed import feed
@@ -78,16 +78,20 @@ def telemetry_ingest(*, factory: Factory, points, source: str = "rest", skip_bad
     now = timezone.now()
     with transaction.atomic():
         keys = point_keys(points)
-        twins = list(Twin.objects.select_for_update().filter(factory=factory, key__in=keys).order_by("id")) if keys else []
-        twins_by_key = {t.key: t for t in twins}
+        twins_by_key = {t.key: t for t in Twin.objects.filter(factory=factory, key__in=keys).only("id", "key")} if keys else {}
         readings, bad = parse_points(points, twins_by_key=twins_by_key, now=now)
         if bad and not skip_bad:
             raise BadPoints(bad)
         if bad:
             log.warning("%s telemetry: %d bad point(s) skipped, first points[%d]: %s", source, len(bad), min(bad), bad[min(bad)][0])
-        twins_by_id = {t.id: t for t in twins}
         anomalies = flag_anomalies(readings)
         stored = store_readings(readings)
+        # The twins are locked only now, for the short state update: concurrent batches for the same twins
+        # store their rows side by side and queue only here (in id order, so never in a deadlock).
+        ids = sorted({r.twin_id for r in readings})
+        twins_by_id = {t.id: t for t in Twin.objects.select_for_update().filter(pk__in=ids).order_by("id")}
+        if len(twins_by_id) != len(ids):
+            raise Conflict("A twin of this batch was deleted while it was being stored; nothing was stored. Send it again.")
         changed = _apply_state(twins_by_id, readings)
         alarms = alarms_evaluate(factory_id=factory.id, twins_by_id=twins_by_id, readings=readings)
         if changed:

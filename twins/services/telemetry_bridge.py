@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from ..errors import ServiceError
+from ..errors import Conflict, ServiceError
 from ..models import Factory
 from .telemetry import telemetry_ingest
 
@@ -33,10 +33,17 @@ class BridgeIngester:
             by_factory[slug].append((point, origin))
         stored = 0
         for slug, entries in by_factory.items():
+            conflicts = 0
             while True:
                 try:
                     stored += self._ingest_factory(slug, entries)
                     break
+                except Conflict:  # a twin was deleted mid-batch: once more, when its points are simply unknown
+                    conflicts += 1
+                    if conflicts > 3:
+                        self.skipped += len(entries)
+                        log.error("%s bridge: batch for '%s' dropped after %d conflicts", self.source, slug, conflicts)
+                        break
                 except (OperationalError, InterfaceError):
                     if should_stop():
                         raise
