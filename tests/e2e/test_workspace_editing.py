@@ -168,6 +168,9 @@ def test_deleting_an_asset_removes_it_and_its_connections_and_undo_brings_it_bac
     restored = asset_named(page, "Buffer A3")
     server = rest(page).json(f"/api/assets/{restored['id']}/")
     assert (server["name"], server["x"], server["z"], server["asset_type"]) == ("Buffer A3", victim["x"], victim["z"], victim["asset_type"])
+    assert server["uid"] == victim["uid"], "undo brings back the same asset (its uid), not a look-alike"
+    diff = rest(page).json(f"/api/layouts/{draft}/diff/?against={stack.layout_id()}")
+    assert not diff["added"] and not diff["removed"], "against the baseline, delete + undo leaves no trace"
     assert scene_counts(page) == before, "undo recreates the asset and its connections"
     relinked = [c for c in rest(page).json(f"/api/connections/?layout={draft}")["results"] if restored["id"] in (c["source"], c["target"])]
     assert len(relinked) == len(links)

@@ -179,9 +179,12 @@ export class Editor {
     return `${stem}-${Date.now()}`;
   }
 
-  assetData(asset) {
+  // The fields to create `asset` again. `keepUid` when it comes back as itself (undoing a delete): the same
+  // uid keeps its identity for diffs, comments and branch matching; a duplicate gets a fresh one.
+  assetData(asset, { keepUid = false } = {}) {
     const data = {};
     for (const f of ASSET_FIELDS) if (f in asset) data[f] = clone(asset[f]);
+    if (keepUid && asset.uid) data.uid = asset.uid;
     data.layout = this.layout.id;
     return data;
   }

@@ -20,7 +20,7 @@ export class AddAssetCommand extends Command {
   async undo() {
     if (this.assetId === null) return;
     const current = this.editor.getAsset(this.assetId);
-    if (current) this.data = { ...this.data, ...this.editor.assetData(current) };
+    if (current) this.data = { ...this.data, ...this.editor.assetData(current, { keepUid: true }) };  // redo: the same asset
     await this.editor.persistAssetDelete(this.assetId);
   }
 

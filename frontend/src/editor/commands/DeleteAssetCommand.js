@@ -1,4 +1,4 @@
-// Deletes one or more assets and their connections; undo recreates them (new ids, remapped).
+// Deletes one or more assets and their connections; undo recreates them (same uids, new ids, remapped).
 import { Command, runAll } from './Command.js';
 
 const clone = (v) => JSON.parse(JSON.stringify(v));
@@ -14,7 +14,7 @@ export class DeleteAssetCommand extends Command {
 
   async execute() {
     const editor = this.editor;
-    this.snapshots = this.assetIds.map((id) => editor.getAsset(id)).filter(Boolean).map((a) => ({ id: a.id, data: editor.assetData(a) }));
+    this.snapshots = this.assetIds.map((id) => editor.getAsset(id)).filter(Boolean).map((a) => ({ id: a.id, data: editor.assetData(a, { keepUid: true }) }));
     const conns = new Map();
     for (const s of this.snapshots) for (const c of editor.connectionsOf(s.id)) conns.set(c.id, clone(c));
     this.connections = [...conns.values()];
