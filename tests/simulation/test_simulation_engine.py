@@ -245,3 +245,21 @@ def serial_line_for_batches():
     stations = (st(1, "source", interarrival_s=10.0), st(2, "machine", cycle_time_s=6.0), st(3, "machine", cycle_time_s=7.0), st(4, "sink"))
     links = tuple(Link(id=10 + i, source=i, target=i + 1, buffer_capacity=2, transport_speed_mps=None, weight=1.0) for i in (1, 2, 3))
     return Model(stations=stations, links=links)
+
+
+def test_a_long_replication_on_the_event_engine_stops_inside_itself_when_cancelled():
+    from twins.simulation.engine import CANCEL_CHECKS
+    from twins.simulation.runner import Cancelled, is_vectorised, run_replications
+
+    model = split_merge_model()
+    assert not is_vectorised(model, 50_000), "this layout runs on the event engine"
+    asked = []
+
+    def cancel_on_the_third_question():
+        asked.append(1)
+        return len(asked) >= 3
+
+    with pytest.raises(Cancelled):
+        run_replications(model, horizon_s=50_000, warmup_s=0, seed=1, replications=[0], should_cancel=cancel_on_the_third_question)
+    # One replication, asked once before it started and then from inside it, at 1/CANCEL_CHECKS of the horizon.
+    assert len(asked) == 3 < CANCEL_CHECKS

@@ -11,7 +11,6 @@ is a no-op. A cancel flips the status in the database; batches look at it before
 """
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
@@ -214,13 +213,16 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
     store = redis_state.client()
     reps_key = _key(run_id, "reps")
     todo = [r for r in replications if not store.hexists(reps_key, str(r))]
-    step = max(1, len(todo)) if _ENGINE_BATCHES else 1  # a vectorised engine takes the batch in one call
+    # The fast path vectorises over replications: it takes a batch in one call. The event engine runs them one
+    # at a time, so the room sees progress after each (and a cancel is honoured inside a long one).
+    step = max(1, len(todo)) if runner.is_vectorised(model, p["horizon_s"]) else 1
     for first in range(0, len(todo), step):
         chunk = todo[first:first + step]
         if cancelled():
             return
         try:
-            reps = _run_replications(model, p, chunk, cancelled)
+            reps = runner.run_replications(model, horizon_s=p["horizon_s"], warmup_s=p["warmup_s"], seed=p["seed"],
+                                           replications=chunk, should_cancel=cancelled)
         except runner.Cancelled:
             return
         except ModelError as exc:  # the snapshot was validated, so this means the engine disagrees
@@ -241,25 +243,6 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
         done = pipe.execute()[-1]
         simulation_progress(run_id=run_id, layout_id=run.layout_id, progress=done / p["replications"])
     _maybe_combine(run, model)
-
-
-def _run_replications(model: Model, p: dict, replications: list[int], should_cancel) -> list[dict]:
-    common = {"horizon_s": p["horizon_s"], "warmup_s": p["warmup_s"], "seed": p["seed"]}
-    if _ENGINE_BATCHES:
-        kwargs = {**common, "replications": list(replications)}
-        if "should_cancel" in _ENGINE_BATCHES:
-            kwargs["should_cancel"] = should_cancel
-        return runner.run_replications(model, **kwargs)
-    kwargs = {**common, "replication": replications[0]}
-    if _ENGINE_CANCELS:  # the engine can stop inside a long replication
-        kwargs["should_cancel"] = should_cancel
-    return [runner.run_replication(model, **kwargs)]
-
-
-# What the engine offers: one replication (always), a vectorised batch and cancel checks (if it has them).
-_ENGINE_CANCELS = "should_cancel" in inspect.signature(runner.run_replication).parameters
-_ENGINE_BATCHES = (set(inspect.signature(runner.run_replications).parameters) | {"batch"}
-                   if hasattr(runner, "run_replications") else set())
 
 
 def _maybe_combine(run: SimulationRun, model: Model) -> None:

@@ -21,15 +21,21 @@ import numpy as np
 from .network import SINK, SOURCE, Network, sample
 
 CHUNK = 1024
+CANCEL_CHECKS = 64  # how often a replication asks `should_cancel()`: at every 1/64 of its horizon
 IDLE, WORKING, BLOCKED, DOWN = 0, 1, 2, 3
 _END, _FAIL, _REPAIR, _ARRIVE = 0, 1, 2, 3
 # Heap items are (time, key, birth): key < number of servers is that server's pending event, otherwise
 # an arrival on link key - servers. Ties break on the key, so the order is deterministic without a counter.
 
 
+class Cancelled(Exception):
+    """`should_cancel()` said stop; no results."""
+
+
 def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, replication: int,
-                playback_t=None) -> dict:
-    """One replication; returns the raw record that `stats.summarise` turns into results."""
+                playback_t=None, should_cancel=None) -> dict:
+    """One replication; returns the raw record that `stats.summarise` turns into results. A long one asks
+    `should_cancel()` every 1/CANCEL_CHECKS of its simulated horizon and raises Cancelled when told to."""
     H, warm = float(horizon_s), float(warmup_s)
     n = net.n
     kind, servers = net.kind, net.servers
@@ -223,11 +229,17 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         else:
             idle[s].append(g)
 
+    check_every = H / CANCEL_CHECKS
+    check_at = check_every if should_cancel is not None else float("inf")
     while heap:
         item = heappop(heap)
         if item[0] > H:
             break
         now, g, birth = item
+        if now >= check_at:  # one float compare per event when nobody can cancel
+            check_at = now + check_every
+            if should_cancel():
+                raise Cancelled()
         ev = s_ev[g] if g < ns else _ARRIVE
         if ev == _END:
             s = st_of[g]

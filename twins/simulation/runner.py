@@ -9,16 +9,12 @@ from __future__ import annotations
 import math
 
 from . import fastpath
-from .engine import run_general
+from .engine import Cancelled, run_general
 from .model import Model, ModelError
 from .network import Network
 from .stats import combine_reps, playback_times, summarise
 
 ENGINES = ("auto", "fastpath", "general")
-
-
-class Cancelled(Exception):
-    """`should_cancel()` said stop; no results."""
 
 
 def _check_params(horizon_s, warmup_s, replications=1, seed=0):
@@ -47,19 +43,29 @@ def _pick(net: Network, engine: str, horizon_s: float) -> str:
     return engine
 
 
-def _run_batch(net, kind, *, horizon_s, warmup_s, seed, replications: list) -> list:
+def _run_batch(net, kind, *, horizon_s, warmup_s, seed, replications: list, should_cancel=None) -> list:
     if kind == "fastpath":
         raws = fastpath.run_fastpath(net, horizon_s=horizon_s, warmup_s=warmup_s, seed=seed,
                                      replications=replications, playback_t=playback_times(horizon_s))
     else:
         raws = [run_general(net, horizon_s=horizon_s, warmup_s=warmup_s, seed=seed, replication=r,
-                            playback_t=playback_times(horizon_s) if r == 0 else None) for r in replications]
+                            playback_t=playback_times(horizon_s) if r == 0 else None, should_cancel=should_cancel)
+                for r in replications]
     out = []
     for r, raw in zip(replications, raws):
         if r != 0:
             raw["playback"] = None
         out.append(summarise(net, raw, horizon_s=horizon_s, warmup_s=warmup_s, replication=r, engine=kind))
     return out
+
+
+def is_vectorised(model: Model, horizon_s: float) -> bool:
+    """Whether run_replications() runs a batch in one vectorised pass (the fast path) rather than one
+    replication after another (the event engine). False for a model the engines refuse: running it says why."""
+    try:
+        return fastpath.applicable(_network(model), float(horizon_s))
+    except ModelError:
+        return False
 
 
 def run_replication(model: Model, *, horizon_s: float, warmup_s: float, seed: int, replication: int,
@@ -77,7 +83,8 @@ def run_replication(model: Model, *, horizon_s: float, warmup_s: float, seed: in
 def run_replications(model: Model, *, horizon_s: float, warmup_s: float, seed: int, replications: list,
                      should_cancel=None, engine: str = "auto") -> list:
     """Several replications (e.g. one Celery batch), vectorised where the fast path applies; identical to
-    running each with run_replication(). Checks `should_cancel()` between engine batches."""
+    running each with run_replication(). Checks `should_cancel()` between engine batches and, on the event
+    engine, inside each replication."""
     _check_params(horizon_s, warmup_s, max(1, len(replications)), seed)
     if any(isinstance(r, bool) or not isinstance(r, int) or r < 0 for r in replications):
         raise ModelError("replications must be integers >= 0")
@@ -89,7 +96,8 @@ def run_replications(model: Model, *, horizon_s: float, warmup_s: float, seed: i
     for first in range(0, len(replications), batch):
         if should_cancel is not None and should_cancel():
             raise Cancelled()
-        out += _run_batch(net, kind, horizon_s=H, warmup_s=w, seed=seed, replications=list(replications[first:first + batch]))
+        out += _run_batch(net, kind, horizon_s=H, warmup_s=w, seed=seed, replications=list(replications[first:first + batch]),
+                          should_cancel=should_cancel)
     return out
 
 
@@ -111,7 +119,7 @@ def simulate(model: Model, *, horizon_s: float, warmup_s: float, replications: i
         if should_cancel is not None and should_cancel():
             raise Cancelled()
         ids = list(range(first, min(replications, first + batch)))
-        reps += _run_batch(net, kind, horizon_s=H, warmup_s=w, seed=seed, replications=ids)
+        reps += _run_batch(net, kind, horizon_s=H, warmup_s=w, seed=seed, replications=ids, should_cancel=should_cancel)
         if progress is not None:
             for k in range(len(reps) - len(ids), len(reps)):
                 progress((k + 1) / replications)
