@@ -5,42 +5,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.conftest import shot, wait_scene
+from tests.e2e.conftest import shot
+from tests.e2e.test_workspace_support import api, json_ok, open_live_layout, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
-def api(page, method, url, data=None):
-    token = next((c["value"] for c in page.context.cookies() if c["name"] == "csrftoken"), "")
-    return page.request.fetch(url, method=method, data=data, headers={"X-CSRFToken": token} if method != "GET" else None)
-
-
-def json_ok(response, status=200):
-    assert response.status == status, f"{response.status} {response.text()[:500]}"
-    return response.json()
-
-
-def wait_until(page, predicate, timeout=30.0, message="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
 def rgb(hex_colour):
     return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-
-
-def open_layout(page, layout_id):
-    page.console_warnings = []
-    page.on("console", lambda msg: page.console_warnings.append(msg.text) if msg.type == "warning" else None)
-    # Three WebGL pages on a small CI machine: do not wait for "load", only for the first frame.
-    page.goto(f"/layouts/{layout_id}/", wait_until="domcontentloaded")
-    wait_scene(page, timeout=90_000)
-    page.locator("[data-testid=connection-state][data-state=online]").wait_for(timeout=15_000)
 
 
 def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
@@ -53,7 +25,7 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     layout = stack.layout_id()
 
     # The owner adds the alarm rule in the alarm panel.
-    open_layout(olivia, layout)
+    open_live_layout(olivia, layout)
     olivia.get_by_test_id("alarm-toggle").click()
     rules = olivia.get_by_test_id("alarm-panel").locator("details.fx-rules-box")
     rules.locator("summary").click()
@@ -69,7 +41,7 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     assert not olivia.console_errors, olivia.console_errors
     assert not olivia.console_warnings, olivia.console_warnings
     olivia.close()  # fewer WebGL pages at once
-    open_layout(victor, layout)
+    open_live_layout(victor, layout)
     asset = victor.evaluate("window.metaverse.findAsset('CNC-1').id")
     before = victor.evaluate(f"window.metaverse.twinsLive.assetColor({asset})")
     assert victor.get_by_test_id("alarm-unread").is_hidden()
@@ -118,7 +90,7 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     shot(victor, "twin-live-victor")
 
     # An engineer acknowledges; the viewer's panel shows who did, live.
-    open_layout(alice, layout)
+    open_live_layout(alice, layout)
     alice.get_by_test_id("alarm-toggle").click()
     alice.get_by_test_id("alarm-panel").locator("[data-testid=alarm-row][data-key='cnc-1']").get_by_test_id("alarm-ack").click()
     row.get_by_test_id("alarm-acked").wait_for(timeout=15_000)

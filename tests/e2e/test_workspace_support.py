@@ -41,6 +41,17 @@ def rest(page) -> Rest:
     return Rest(page.request, page.context)
 
 
+def api(page, method, url, data=None):
+    """A JSON request in the page's session (cookie + CSRF header), as the browser itself would make it."""
+    token = next((c["value"] for c in page.context.cookies() if c["name"] == "csrftoken"), "")
+    return page.request.fetch(url, method=method, data=data, headers={"X-CSRFToken": token} if method != "GET" else None)
+
+
+def json_ok(response, status=200):
+    assert response.status == status, f"{response.status} {response.text()[:500]}"
+    return response.json()
+
+
 def login_rest(browser, stack, username: str) -> tuple:
     """A second, independent session (its own cookies): what another person's browser or script would be."""
     context = browser.new_context(base_url=stack.base_url)
@@ -81,6 +92,21 @@ def poll(page, probe, *, timeout=15.0, interval_ms=150, what="condition"):
             return last
         page.wait_for_timeout(interval_ms)
     raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+def wait_until(page, predicate, timeout=60.0, interval=0.1, message="condition"):
+    """`poll` with the argument names the panel journeys use."""
+    return poll(page, predicate, timeout=timeout, interval_ms=interval * 1000, what=message)
+
+
+def open_live_layout(page, layout_id: int):
+    """Open a layout and wait for its first frame and an online socket (not for "load": several WebGL pages
+    on a small CI machine); console warnings are kept in `page.console_warnings`."""
+    page.console_warnings = []
+    page.on("console", lambda msg: page.console_warnings.append(msg.text) if msg.type == "warning" else None)
+    page.goto(f"/layouts/{layout_id}/", wait_until="domcontentloaded")
+    wait_scene(page, timeout=90_000)
+    page.locator("[data-testid=connection-state][data-state=online]").wait_for(timeout=15_000)
 
 
 def idle(page):
