@@ -10,6 +10,7 @@ from ...models import Factory
 from ...selectors import factories_for_user, layout_scene, layouts_for_user
 from ...services.layouts import layout_archive, layout_approve, layout_branch, layout_create, layout_reject, layout_submit, layout_update
 from ..fields import body_dict, int_param
+from ..renderers import FastJSONRenderer
 from ..serializers import BranchSerializer, DiffSerializer, LayoutSerializer, RejectSerializer, SceneSerializer
 
 
@@ -78,7 +79,7 @@ class LayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(LayoutSerializer(layout_archive(layout=self.get_object(), by=request.user)).data)
 
     @extend_schema(responses={200: SceneSerializer})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[FastJSONRenderer])
     def scene(self, request, pk=None):
         return Response(layout_scene(layout=self.get_object(), user=request.user))
 
