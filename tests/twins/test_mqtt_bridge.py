@@ -92,3 +92,32 @@ def test_the_bridge_reconnects_after_the_broker_drops_it(twins, people, bridge, 
     wait_for(bridge.connected.is_set, timeout=15, what="the bridge to reconnect")
     publisher(f"metaverse/{people['plant'].slug}/cnc-1/telemetry", {"values": {"after": 1}})
     wait_for(lambda: TelemetryPoint.objects.filter(name="after").exists(), what="a reading after the reconnect")
+
+
+def run_bridge(client_id):
+    bridge = MqttBridge(MQTT_URL, client_id=client_id)  # a persistent session, as in production
+    thread = threading.Thread(target=bridge.run, daemon=True)
+    thread.start()
+    if not bridge.connected.wait(10):
+        raise AssertionError(f"the bridge could not connect to the MQTT broker at {MQTT_URL}")
+    return bridge, thread
+
+
+def test_messages_sent_while_the_bridge_is_down_arrive_when_it_is_back(twins, people, publisher):
+    client_id = f"test-persistent-{uuid.uuid4().hex[:8]}"
+    bridge, thread = run_bridge(client_id)
+    bridge.stop()
+    thread.join(10)
+    for i in range(5):  # QoS 1 into the bridge's stored session
+        publisher(f"metaverse/{people['plant'].slug}/cnc-1/telemetry", {"values": {"offline": i}})
+    assert TelemetryPoint.objects.count() == 0
+    bridge, thread = run_bridge(client_id)
+    try:
+        wait_for(lambda: TelemetryPoint.objects.filter(name="offline").count() == 5, what="the 5 queued readings")
+    finally:
+        bridge.stop()
+        thread.join(10)
+        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        url = urlparse(MQTT_URL)
+        cleaner.connect(url.hostname, url.port or 1883, clean_start=True)  # drop the session on the broker
+        cleaner.disconnect()
