@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEntry, Comment
+from .models import AuditEntry, AuditHead, Comment
 
 
 @admin.register(Comment)
@@ -19,6 +19,23 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ["factory", "action"]
     search_fields = ["actor", "action", "object_id"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditHead)
+class AuditHeadAdmin(admin.ModelAdmin):
+    """Read-only: each factory's newest audit entry, moved only by the append that writes it."""
+
+    list_display = ["factory", "seq", "hash", "updated_at"]
+    readonly_fields = [f.name for f in AuditHead._meta.fields]
 
     def has_add_permission(self, request):
         return False

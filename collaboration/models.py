@@ -48,3 +48,16 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor}"
+
+
+class AuditHead(models.Model):
+    """The newest link of a factory's chain, moved by every append in the same transaction: deleting the
+    newest entries leaves it pointing past the end of the chain, which a shorter valid chain cannot show."""
+
+    factory = models.OneToOneField(Factory, on_delete=models.CASCADE, primary_key=True, related_name="audit_head")
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"head of factory {self.factory_id}: #{self.seq} {self.hash[:12]}"

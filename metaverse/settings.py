@@ -126,6 +126,7 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("METAVERSE_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MODEL_UPLOAD_MAX_BYTES = int(os.environ.get("METAVERSE_MODEL_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", "" if TESTING else str(BASE_DIR / "var" / "audit-anchor.log"))
 
 LOGIN_URL = "/login/"
 

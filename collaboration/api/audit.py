@@ -60,8 +60,10 @@ class AuditViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[OpenApiParameter("factory", int, required=True)], responses={200: AuditVerifySerializer})
     @action(detail=False, methods=["get"])
     def verify(self, request):
-        """Recompute the chain: `{"ok", "checked", "first_bad"}` where `first_bad` is the seq of the first entry
-        whose content, link or position does not match (null when the chain is intact)."""
+        """Recompute the chain and hold its end against the recorded heads: `{"ok", "checked", "first_bad"}` where
+        `first_bad` is the seq of the first entry whose content, link or position does not match, or the first one
+        deleted from the end (null when the chain is intact); a broken chain adds `reason`, `message` and, for
+        the end, `expected_head`."""
         factory = int_param(request, "factory", required=True)
         if not factories_for_user(user=request.user).filter(pk=factory).exists():
             raise NotFound("No such factory.")

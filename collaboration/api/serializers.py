@@ -39,10 +39,22 @@ class AuditEntrySerializer(serializers.Serializer):
     hash = serializers.CharField()
 
 
+class AuditHeadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+    source = serializers.ChoiceField(choices=["database", "anchor_file"], help_text="Where this head was recorded.")
+
+
 class AuditVerifySerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     checked = serializers.IntegerField(help_text="Entries read, up to and including the first bad one.")
-    first_bad = serializers.IntegerField(allow_null=True, help_text="seq of the first entry that does not match (a deleted entry: its seq).")
+    first_bad = serializers.IntegerField(allow_null=True, help_text="seq of the first entry that does not match (a deleted entry: its seq; "
+                                                                    "entries deleted from the end: the first missing seq).")
+    reason = serializers.ChoiceField(
+        required=False, choices=["missing", "link", "content", "truncated", "head_mismatch", "beyond_head", "head_missing", "anchor_mismatch"],
+        help_text="Only when not ok: what is wrong at first_bad.")
+    message = serializers.CharField(required=False, help_text="Only when not ok: what happened, in words.")
+    expected_head = AuditHeadSerializer(required=False, help_text="Only for a problem at the end of the chain: the newest entry as recorded.")
 
 
 class ScenarioSerializer(serializers.Serializer):
@@ -54,13 +66,16 @@ class ScenarioSerializer(serializers.Serializer):
     parent_name = serializers.CharField(allow_null=True)
     status = serializers.CharField()
     revision = serializers.IntegerField()
+    content_revision = serializers.IntegerField(help_text="Revision of the last change that can alter simulation results "
+                                                "(assets, connections); runs of an older revision are stale.")
     reject_reason = serializers.CharField()
     created_by = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     is_baseline = serializers.BooleanField()
     comments = serializers.DictField(help_text="{total, open}")
-    latest_simulation = serializers.DictField(allow_null=True, help_text="Latest succeeded run: {id, status, layout_revision, stale, params, "
+    latest_simulation = serializers.DictField(allow_null=True, help_text="Latest succeeded run: {id, status, layout_revision, stale (layout_revision < the layout's "
+                                              "content_revision), params, "
                                               "created_at, finished_at, kpis {throughput_per_hour, lead_time_s, wip, bottleneck, "
                                               "bottleneck_utilization, replications}}")
     last_run = serializers.DictField(allow_null=True, help_text="Most recent run of any status: {id, status, progress}")

@@ -120,7 +120,7 @@ def test_verify_needs_the_factory(people, client_for):
 def test_changed_data_of_a_past_entry_is_detected(people, history, client_for):
     AuditEntry.objects.filter(factory=history, seq=2).update(data={"forged": True})
     body = client_for(people["maggie"]).get(f"/api/audit/verify/?factory={history.id}").json()
-    assert body == {"ok": False, "checked": 2, "first_bad": 2}
+    assert body == {"ok": False, "checked": 2, "first_bad": 2, "reason": "content", "message": body["message"]}
 
 
 def test_changed_actor_is_detected(people, history):
@@ -132,7 +132,8 @@ def test_forged_entry_with_a_recomputed_hash_breaks_the_next_link(people, histor
     entry = AuditEntry.objects.get(factory=history, seq=2)
     entry.data = {"forged": True}
     AuditEntry.objects.filter(pk=entry.pk).update(data=entry.data, hash=entry_hash(entry))
-    assert audit_verify(factory_id=history.id) == {"ok": False, "checked": 3, "first_bad": 3}
+    result = audit_verify(factory_id=history.id)
+    assert result == {"ok": False, "checked": 3, "first_bad": 3, "reason": "link", "message": result["message"]}
 
 
 def test_deleted_entry_is_reported(people, history, client_for):
