@@ -73,13 +73,15 @@ def run_kpis(results: dict) -> dict:
     }
 
 
-def _run_summary(row: dict | None, *, layout_revision: int | None = None) -> dict | None:
+def _run_summary(row: dict | None, *, content_revision: int | None = None) -> dict | None:
+    """`stale`: a change that can alter the results (Layout.content_revision) came after the run's revision;
+    renames, comments and review transitions do not make a run stale."""
     if row is None:
         return None
     results = {k: row.get(f"r_{k}") for k in RESULT_KEYS}
     return {
         "id": row["id"], "status": row["status"], "layout_revision": row["layout_revision"],
-        "stale": layout_revision is not None and row["layout_revision"] != layout_revision,
+        "stale": content_revision is not None and row["layout_revision"] < content_revision,
         "params": row["params"], "created_at": _dt(row["created_at"]), "finished_at": _dt(row["finished_at"]),
         "kpis": run_kpis(results) if row["status"] == SimulationRun.Status.SUCCEEDED else None,
     }
@@ -117,7 +119,7 @@ def scenario_rows(layouts: list[Layout]) -> list[dict]:
             "parent_name": lay.parent.name if lay.parent_id and lay.parent else None,
             "is_baseline": lay.factory.baseline_layout_id == lay.pk,
             "comments": {"total": counts.get(lay.pk, {}).get("total", 0), "open": counts.get(lay.pk, {}).get("open", 0)},
-            "latest_simulation": _run_summary(runs.get(lay.latest_run_id), layout_revision=lay.revision),
+            "latest_simulation": _run_summary(runs.get(lay.latest_run_id), content_revision=lay.content_revision),
             "last_run": {"id": last["id"], "status": last["status"], "progress": last["progress"]} if last else None,
         })
     return rows
@@ -177,7 +179,7 @@ def _side(layout: Layout, run_id: int | None) -> dict:
     if run_id is None:
         run_id = (SimulationRun.objects.filter(layout=layout, status=SimulationRun.Status.SUCCEEDED)
                   .order_by("-created_at", "-id").values_list("id", flat=True).first())
-    summary = _run_summary(_runs([run_id]).get(run_id), layout_revision=layout.revision)
+    summary = _run_summary(_runs([run_id]).get(run_id), content_revision=layout.content_revision)
     return {"layout": layout_repr(layout), "run": summary}
 
 

@@ -94,7 +94,7 @@ class LayoutAdmin(admin.ModelAdmin):
     list_display = ["name", "factory", "status", "revision", "parent", "created_by", "updated_at"]
     list_filter = ["status", "factory"]
     search_fields = ["name", "description"]
-    readonly_fields = ["status", "revision", "parent", "created_by", "created_at", "updated_at", "reject_reason"]
+    readonly_fields = ["status", "revision", "content_revision", "parent", "created_by", "created_at", "updated_at", "reject_reason"]
     inlines = [AssetInline, ConnectionInline]
     actions = ["branch", "submit", "approve", "reject", "archive"]
 

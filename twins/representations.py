@@ -45,6 +45,7 @@ def layout_repr(layout: Layout) -> dict:
         "parent": layout.parent_id,
         "status": layout.status,
         "revision": layout.revision,
+        "content_revision": layout.content_revision,  # runs of an older revision are stale (extension)
         "reject_reason": layout.reject_reason,
         "created_by": layout.created_by.username if layout.created_by_id else None,
         "created_at": _dt(layout.created_at),

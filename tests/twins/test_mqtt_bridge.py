@@ -108,12 +108,13 @@ def test_messages_sent_while_the_bridge_is_down_arrive_when_it_is_back(twins, pe
     bridge, thread = run_bridge(client_id)
     bridge.stop()
     thread.join(10)
+    name = f"offline-{uuid.uuid4().hex[:8]}"  # the broker is shared: only this test's messages count
     for i in range(5):  # QoS 1 into the bridge's stored session
-        publisher(f"metaverse/{people['plant'].slug}/cnc-1/telemetry", {"values": {"offline": i}})
-    assert TelemetryPoint.objects.count() == 0
+        publisher(f"metaverse/{people['plant'].slug}/cnc-1/telemetry", {"values": {name: i}})
+    assert not TelemetryPoint.objects.filter(name=name).exists()
     bridge, thread = run_bridge(client_id)
     try:
-        wait_for(lambda: TelemetryPoint.objects.filter(name="offline").count() == 5, what="the 5 queued readings")
+        wait_for(lambda: TelemetryPoint.objects.filter(name=name).count() == 5, what="the 5 queued readings")
     finally:
         bridge.stop()
         thread.join(10)

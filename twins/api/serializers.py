@@ -58,8 +58,8 @@ class LayoutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Layout
-        fields = ["id", "factory", "name", "description", "parent", "status", "revision", "reject_reason", "created_by", "created_at", "updated_at"]
-        read_only_fields = ["id", "parent", "status", "revision", "reject_reason", "created_by", "created_at", "updated_at"]
+        fields = ["id", "factory", "name", "description", "parent", "status", "revision", "content_revision", "reject_reason", "created_by", "created_at", "updated_at"]
+        read_only_fields = ["id", "parent", "status", "revision", "content_revision", "reject_reason", "created_by", "created_at", "updated_at"]
 
     def to_representation(self, instance):
         return layout_repr(instance)

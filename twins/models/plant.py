@@ -94,6 +94,9 @@ class Layout(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="branches")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     revision = models.PositiveIntegerField(default=0)
+    # The revision of the last change that can alter simulation results (twins.services.common.is_content_kind):
+    # a run of an older revision is stale; renames and review transitions leave it alone.
+    content_revision = models.PositiveIntegerField(default=0)
     reject_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

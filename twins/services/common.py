@@ -43,16 +43,38 @@ def check_lock(asset_id: int, *, user) -> None:
         raise Locked("Someone else is moving this asset right now; try again when they let go.")
 
 
-def bump_revision(layout: Layout) -> int:
-    Layout.objects.filter(pk=layout.pk).update(revision=F("revision") + 1, updated_at=timezone.now())
-    layout.refresh_from_db(fields=["revision", "updated_at"])
+# Changes to the layout's own record (name, description, workflow status, reject reason). The simulation
+# reads none of it (twins/simulation_model.py), so these kinds alone leave a run current.
+METADATA_KINDS = frozenset({"layout.update"})
+
+
+def is_content_kind(kind: str) -> bool:
+    """Can a change of this kind alter simulation results? Every kind but the metadata ones.
+
+    The simulation reads the assets (type, params, position: transport time is distance / speed; names
+    label the results) and the connections, so every `asset.*` and `connection.*` kind counts as a whole,
+    even when one change of it could not matter (moving a decor asset). `layout.create` counts: a layout,
+    or a branch, starts with its content. An unknown kind counts too: a run wrongly shown stale costs a
+    rerun, one wrongly shown current misleads a review. Mirrored in frontend/src/editor/contentKinds.js.
+    """
+    return kind not in METADATA_KINDS
+
+
+def bump_revision(layout: Layout, *, content: bool) -> int:
+    """The next revision; with `content`, also the layout's `content_revision` (simulations older go stale)."""
+    bumped = {"revision": F("revision") + 1, "updated_at": timezone.now()}
+    if content:
+        bumped["content_revision"] = F("revision") + 1  # SQL reads the old revision on the right-hand side
+    Layout.objects.filter(pk=layout.pk).update(**bumped)
+    layout.refresh_from_db(fields=["revision", "content_revision", "updated_at"])
     return layout.revision
 
 
 def record_change(*, layout: Layout, by, kind: str, obj: dict, op_id=None, audit_data=None) -> int:
-    """Bump the revision, append the audit entry and schedule the broadcast; returns the new seq."""
-    seq = bump_revision(layout)
-    object_type, _, verb = kind.partition(".")
+    """Bump the revision (and the content revision for a content kind), append the audit entry and
+    schedule the broadcast; returns the new seq."""
+    seq = bump_revision(layout, content=is_content_kind(kind))
+    object_type = kind.partition(".")[0]
     audit_append(
         factory_id=layout.factory_id, actor=by, action=kind, object_type=object_type,
         object_id=obj.get("id", ""), layout_id=layout.id, data=audit_data if audit_data is not None else obj,

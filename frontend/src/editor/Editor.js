@@ -2,6 +2,7 @@
 // Everything else listens to its signals; edits go through execute(command); remote events through applyEvent().
 import { Signal } from '../util/Signal.js';
 import { History } from './History.js';
+import { isContentKind } from './contentKinds.js';
 
 export const ROLE_RANK = { viewer: 0, engineer: 1, manager: 2, owner: 3 };
 const ASSET_FIELDS = ['layout', 'asset_type', 'name', 'twin_key', 'x', 'z', 'rotation_deg', 'params'];
@@ -32,6 +33,7 @@ export class Editor {
       remoteEdit: new Signal(), // ({by, kind, object})
       focusRequested: new Signal(), // (ids) frame these assets
       membersChanged: new Signal(), // (members) people in the room (from the socket)
+      contentChanged: new Signal(), // (contentRevision) a change that can alter simulation results arrived
     };
     this.layout = null;
     this.factory = null;
@@ -88,6 +90,12 @@ export class Editor {
     this.selection = [];
     this.select(selection);
     this.signals.layoutChanged.dispatch(this.layout);
+    this.signals.contentChanged.dispatch(this.contentRevision);
+  }
+
+  // The revision of the last change that can alter simulation results: runs of an older revision are stale.
+  get contentRevision() {
+    return (this.layout && this.layout.content_revision) ?? this.seq;
   }
 
   get role() {
@@ -501,17 +509,24 @@ export class Editor {
       this.seq = event.seq;
     }
     const { kind = '', object } = event;
-    if (!object) return true;
-    if (kind.startsWith('asset.')) {
-      if (object.deleted || kind === 'asset.delete') this.removeAssetLocal(object.id);
-      else this.confirmAsset(object);
-    } else if (kind.startsWith('connection.')) {
-      if (object.deleted || kind === 'connection.delete') this.removeConnectionLocal(object.id);
-      else this.setConnectionLocal(clone(object));
-    } else if (kind.startsWith('layout.')) {
-      Object.assign(this.layout, object);
-      this.signals.layoutChanged.dispatch(this.layout);
+    if (object) {
+      if (kind.startsWith('asset.')) {
+        if (object.deleted || kind === 'asset.delete') this.removeAssetLocal(object.id);
+        else this.confirmAsset(object);
+      } else if (kind.startsWith('connection.')) {
+        if (object.deleted || kind === 'connection.delete') this.removeConnectionLocal(object.id);
+        else this.setConnectionLocal(clone(object));
+      } else if (kind.startsWith('layout.')) {
+        Object.assign(this.layout, object);
+        this.signals.layoutChanged.dispatch(this.layout);
+      }
     }
+    // After the object: a layout object was written before its own change bumped the revisions.
+    if (isContentKind(kind) && event.seq !== undefined && event.seq !== null && this.layout) {
+      this.layout.content_revision = event.seq;
+      this.signals.contentChanged.dispatch(event.seq);
+    }
+    if (!object) return true;
     if (event.by && this.user && event.by !== this.user.id) this.signals.remoteEdit.dispatch(event);
     return true;
   }

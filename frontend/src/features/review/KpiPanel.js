@@ -48,7 +48,7 @@ export function kpiList(data) {
 export function runNote(data) {
   const r = data.runs || {};
   const bits = [];
-  const side = (run, name) => (run ? `${name}: run #${run.id}${run.params ? ` (${num((run.params.horizon_s || 0) / 3600, 1)} h, ${run.params.replications} reps, seed ${run.params.seed})` : ''}${run.stale ? ' — stale: the layout changed since' : ''}` : `${name}: no successful run yet`);
+  const side = (run, name) => (run ? `${name}: run #${run.id}${run.params ? ` (${num((run.params.horizon_s || 0) / 3600, 1)} h, ${run.params.replications} reps, seed ${run.params.seed})` : ''}${run.stale ? ' — stale: assets or connections changed since' : ''}` : `${name}: no successful run yet`);
   bits.push(side(r.layout, data.layout ? data.layout.name : 'this'), side(r.against, data.against ? data.against.name : 'other'));
   if (data.same_params === false) bits.push('The two runs used different parameters: prefer "Run both".');
   return bits;

@@ -74,7 +74,7 @@ export class ScenarioList {
       h('td', {}, h('span', { class: `chip status-${r.status}`, testid: 'scenario-status' }, STATUS_LABEL[r.status] || r.status), h('div', { class: 'muted small' }, `rev ${r.revision}`)),
       h('td', {}, r.created_by || '—'),
       h('td', { class: 'small' }, r.parent_name || '—'),
-      h('td', { class: 'small', testid: 'scenario-kpis' }, running ? h('div', { class: 'muted' }, `running ${Math.round((r.last_run.progress || 0) * 100)} %`) : null, kpis ? h('div', {}, kpis, sim.stale ? h('span', { class: 'chip stale', title: 'The layout changed since this run' }, 'stale') : null) : h('span', { class: 'muted' }, 'not simulated')),
+      h('td', { class: 'small', testid: 'scenario-kpis' }, running ? h('div', { class: 'muted' }, `running ${Math.round((r.last_run.progress || 0) * 100)} %`) : null, kpis ? h('div', {}, kpis, sim.stale ? h('span', { class: 'chip stale', testid: 'scenario-stale', title: `Assets or connections changed since this run (revision ${sim.layout_revision}); run again for current figures.` }, 'stale') : null) : h('span', { class: 'muted' }, 'not simulated')),
       h('td', { class: 'num', testid: 'scenario-comments', title: `${r.comments.open} open of ${r.comments.total}` }, r.comments.open ? h('b', {}, String(r.comments.open)) : h('span', { class: 'muted' }, String(r.comments.total ? 0 : '—'))),
       h('td', {}, actions),
     );

@@ -47,7 +47,21 @@ export class ResultsView {
     this.playing = null;
     this.mode = 'util';
     this.el = h('div', { class: 'fx-results', testid: 'sim-results', dataset: { run: String(run.id), status: run.status } });
+    this.staleNote = h('div', { class: 'fx-stale small', testid: 'sim-stale', hidden: true });
+    this.offContent = editor.signals.contentChanged.add(() => this.renderStale());
     this.render();
+  }
+
+  // Stale once a change that can alter the results (assets, connections) came after the run's revision;
+  // renames and review transitions (submit, approve…) leave it current. Updated live as changes arrive.
+  renderStale() {
+    const run = this.run;
+    const content = this.editor.contentRevision || 0;
+    const stale = run.layout === this.editor.layout.id && run.layout_revision < content;
+    this.staleNote.hidden = !stale;
+    this.staleNote.textContent = stale
+      ? `Assets or connections of the layout have changed since this run (revision ${run.layout_revision} → ${content}); run again for current figures.`
+      : '';
   }
 
   render() {
@@ -55,10 +69,7 @@ export class ResultsView {
     const r = run.results;
     const p = run.params || {};
     const meta = h('div', { class: 'muted small' }, `Run #${run.id} · ${r.replications || p.replications} replications · ${fmtDuration(r.horizon_s ?? p.horizon_s)} (warm-up ${fmtDuration(r.warmup_s ?? p.warmup_s)}) · seed ${p.seed} · revision ${run.layout_revision}${r.engine ? ` · ${r.engine} engine` : ''}`);
-    const seq = this.editor.seq || 0;
-    const stale = run.layout === this.editor.layout.id && run.layout_revision < seq
-      ? h('div', { class: 'fx-stale small', testid: 'sim-stale' }, `The layout has changed since this run (revision ${run.layout_revision} → ${seq}); run again for current figures.`)
-      : '';
+    this.renderStale();
     const exports = h(
       'div',
       { class: 'fx-exports' },
@@ -101,7 +112,7 @@ export class ResultsView {
     this.el.replaceChildren(
       h('div', { class: 'fx-rhead' }, h('h4', {}, `Results of run #${run.id}`), exports),
       meta,
-      stale,
+      this.staleNote,
       kpis,
       bottleneck,
       h('label', { class: 'fx-check' }, toggle, ' Tint stations in 3D by utilisation'),
@@ -222,6 +233,7 @@ export class ResultsView {
   }
 
   destroy() {
+    this.offContent();
     this.stopPlaying();
     for (const box of this.chartBoxes || []) destroyChart(box);
     this.el.remove();
