@@ -7,7 +7,7 @@ from .models import Alarm, AlarmRule, Asset, AssetType, Connection, Factory, Lay
 from .services.assets import asset_create, asset_delete, asset_update
 from .services.catalogue import asset_type_set_model, validate_model_file
 from .services.connections import connection_create, connection_delete, connection_update
-from .services.layouts import layout_approve, layout_archive, layout_branch, layout_reject, layout_submit
+from .services.layouts import layout_approve, layout_archive, layout_branch, layout_create, layout_reject, layout_submit, layout_update
 
 
 def _report(request, func, *args, **kwargs):
@@ -102,6 +102,28 @@ class LayoutAdmin(admin.ModelAdmin):
         done = sum(1 for layout in queryset if _report(request, func, layout=layout, by=request.user, **kwargs) is not None)
         if done:
             messages.success(request, f"{verb} {done} layout(s).")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The factory is chosen once, when the layout is created; afterwards it is part of its identity.
+        return [*self.readonly_fields, "factory"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """Through the layout services like every other path: revision bump, audit entry and broadcast."""
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in ("name", "description")}
+            if not changes:
+                return
+            result = _report(request, layout_update, layout=Layout.objects.get(pk=obj.pk), changes=changes, by=request.user)
+        else:
+            result = _report(request, layout_create, factory=form.cleaned_data["factory"], name=form.cleaned_data["name"],
+                             description=form.cleaned_data.get("description", ""), by=request.user)
+        if result is not None:
+            obj.pk = result.pk
+
+    def save_related(self, request, form, formsets, change):
+        """The asset and connection inlines are read-only views: their changes go through their own admin."""
+        for formset in formsets:  # nothing of theirs is saved here; the change message reads these
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     @admin.action(description="Branch into a new draft")
     def branch(self, request, queryset):

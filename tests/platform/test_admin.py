@@ -70,3 +70,39 @@ def test_audit_entries_are_read_only_in_the_admin(admin_client, draft, people):
     entry = AuditEntry.objects.first()
     assert admin_client.get(f"/admin/collaboration/auditentry/{entry.id}/change/").status_code == 200
     assert admin_client.post(f"/admin/collaboration/auditentry/{entry.id}/delete/", {"post": "yes"}).status_code == 403
+
+
+def inline_data(response) -> dict:
+    """The inline formsets' management and hidden fields, as the browser would post them back."""
+    data = {}
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name in formset.management_form.fields:
+            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value()
+        for form in formset.forms:
+            for name in form.fields:
+                value = form[name].value()
+                if value is not None:
+                    data[form.add_prefix(name)] = value
+    return data
+
+
+def test_admin_layout_rename_goes_through_the_service(admin_client, draft):
+    page = admin_client.get(f"/admin/twins/layout/{draft.id}/change/")
+    form = {**inline_data(page), "name": "Renamed in the admin", "description": draft.description}
+    response = admin_client.post(f"/admin/twins/layout/{draft.id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    layout = Layout.objects.get(pk=draft.pk)
+    assert layout.name == "Renamed in the admin"
+    assert layout.revision == draft.revision + 1, "the revision moves like any other change"
+    assert AuditEntry.objects.filter(action="layout.update", actor="staff", layout_id_ref=draft.id).exists()
+
+
+def test_admin_layout_add_goes_through_the_service(admin_client, draft):
+    page = admin_client.get("/admin/twins/layout/add/")
+    form = {**inline_data(page), "factory": draft.factory_id, "name": "Made in the admin", "description": ""}
+    response = admin_client.post("/admin/twins/layout/add/", form)
+    assert response.status_code == 302, response.content[:2000]
+    made = Layout.objects.get(name="Made in the admin")
+    assert made.created_by.username == "staff" and made.status == "draft"
+    assert AuditEntry.objects.filter(action="layout.create", actor="staff", layout_id_ref=made.id).exists()
