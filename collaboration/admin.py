@@ -11,8 +11,21 @@ class CommentAdmin(admin.ModelAdmin):
     raw_id_fields = ["layout", "asset", "parent"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: the chain is only ever appended to, by the services."""
 
     list_display = ["seq", "factory", "ts", "actor", "action", "object_type", "object_id"]
@@ -20,28 +33,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["actor", "action", "object_id"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditHead)
-class AuditHeadAdmin(admin.ModelAdmin):
+class AuditHeadAdmin(ReadOnlyAdmin):
     """Read-only: each factory's newest audit entry, moved only by the append that writes it."""
 
     list_display = ["factory", "seq", "hash", "updated_at"]
     readonly_fields = [f.name for f in AuditHead._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

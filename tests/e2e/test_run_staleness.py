@@ -6,44 +6,12 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import shot, wait_scene
+from tests.e2e.conftest import shot
+from tests.e2e.test_workspace_support import api, json_ok, open_panel, wait_until
 
 pytestmark = pytest.mark.e2e
 
 PRESS = "Press-2"
-
-
-def api(page, method, url, data=None):
-    """A JSON request in the page's session (cookie + CSRF header), as the browser itself would make it."""
-    token = next((c["value"] for c in page.context.cookies() if c["name"] == "csrftoken"), "")
-    return page.request.fetch(url, method=method, data=data, headers={"X-CSRFToken": token} if method != "GET" else None)
-
-
-def json_ok(response, status=200):
-    assert response.status == status, f"{response.status} {response.text()[:500]}"
-    return response.json()
-
-
-def wait_until(page, predicate, timeout=30.0, message="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out waiting for {message}")
-
-
-def open_panel(page, layout_id):
-    page.console_warnings = []
-    page.on("console", lambda msg: page.console_warnings.append(msg.text) if msg.type == "warning" else None)
-    page.goto(f"/layouts/{layout_id}/", wait_until="domcontentloaded")
-    wait_scene(page, timeout=90_000)
-    page.locator("[data-testid=connection-state][data-state=online]").wait_for(timeout=15_000)
-    page.get_by_test_id("sim-toggle").click()
-    panel = page.get_by_test_id("sim-panel")
-    panel.wait_for(state="visible")
-    return panel
 
 
 def run_from_panel(page, watchers) -> str:

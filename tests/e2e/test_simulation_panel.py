@@ -5,7 +5,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.e2e.test_workspace_support import api, json_ok, open_live_layout, wait_until
+from tests.e2e.test_workspace_support import api, json_ok, open_panel, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -20,14 +20,6 @@ def branch(stack, open_as):
     return {"baseline": baseline, "draft": draft["id"], "alice": page}
 
 
-def open_panel(page, layout_id):
-    open_live_layout(page, layout_id)
-    page.get_by_test_id("sim-toggle").click()
-    panel = page.get_by_test_id("sim-panel")
-    panel.wait_for(state="visible")
-    return panel
-
-
 def progress_of(page):
     bar = page.get_by_test_id("sim-panel").get_by_test_id("sim-progress")
     return bar.get_attribute("data-run"), bar.get_attribute("data-status"), float(bar.get_attribute("data-progress") or 0)
@@ -40,7 +32,7 @@ def test_alice_runs_a_simulation_and_bob_watches_progress_and_results(stack, ope
     base_run = json_ok(api(alice, "POST", "/api/simulations/", {"layout": branch["baseline"], "horizon_s": 8 * 3600, "warmup_s": 1800, "replications": 4, "seed": 7}), 201)
 
     panel_a = open_panel(alice, branch["draft"])
-    panel_b = open_panel(bob, branch["draft"])
+    open_panel(bob, branch["draft"])
     # Long enough that the run takes a few seconds (progress moves one replication at a time).
     panel_a.get_by_test_id("sim-horizon").fill("24")
     panel_a.get_by_test_id("sim-warmup").fill("60")

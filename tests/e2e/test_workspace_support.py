@@ -109,6 +109,15 @@ def open_live_layout(page, layout_id: int):
     page.locator("[data-testid=connection-state][data-state=online]").wait_for(timeout=15_000)
 
 
+def open_panel(page, layout_id: int):
+    """Open a layout live and its simulation panel; returns the panel."""
+    open_live_layout(page, layout_id)
+    page.get_by_test_id("sim-toggle").click()
+    panel = page.get_by_test_id("sim-panel")
+    panel.wait_for(state="visible")
+    return panel
+
+
 def idle(page):
     """Wait until every queued edit has been answered by the server."""
     page.evaluate("async () => { await window.metaverse.idle(); return true; }")
