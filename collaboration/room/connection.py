@@ -2,12 +2,17 @@
 import asyncio
 import collections
 import functools
+import os
 import time
 import uuid
 
-# A client whose unread output passes this is cut off (it can reconnect and resync).
-MAX_BACKLOG_BYTES = 2 * 1024 * 1024
+# A client whose unread output passes this is cut off (it can reconnect and resync). The environment
+# variable lets the tests reach the limit with little traffic.
+MAX_BACKLOG_BYTES = int(os.environ.get("METAVERSE_WS_MAX_BACKLOG_BYTES") or 2 * 1024 * 1024)
 MAX_BACKLOG_FRAMES = 500
+# After the 4500 close is queued behind the unread output, how long the client has to read up to it
+# before the connection is dropped (and that output freed).
+CUT_OFF_GRACE_S = 5.0
 
 # Token bucket: 60 frames/s sustained, bursts of 120; a pose costs a quarter of a frame.
 RATE_PER_S = 60.0
@@ -37,7 +42,7 @@ class Conn:
     __slots__ = (
         "id", "user_id", "username", "color", "role", "member", "room", "locks", "_send", "_transport",
         "_outbox", "_outbox_bytes", "_wake", "_writer", "tokens", "_refill_at", "warned", "sent_seq",
-        "holding", "held", "closed", "last_lock_refresh", "ready", "member_key", "user",
+        "sent_from", "holding", "held", "closed", "last_lock_refresh", "ready", "member_key", "user",
     )
 
     def __init__(self, *, send, user, color: str, role: str):
@@ -63,6 +68,7 @@ class Conn:
         self._refill_at = time.monotonic()
         self.warned = False
         self.sent_seq = 0
+        self.sent_from = 0  # this socket has been sent every `applied` in (sent_from, sent_seq]
         self.holding = True  # until the welcome is out, `applied` frames wait in `held`
         self.held: list[tuple[int, str]] = []
         self.closed = False
@@ -76,13 +82,13 @@ class Conn:
             # daphne: send never waits, Twisted buffers; watch that buffer instead.
             await self._send({"type": "websocket.send", "text": text})
             if self.backlog() > MAX_BACKLOG_BYTES:
-                self.cut_off()
+                await self.cut_off()
             return
         self._outbox.append(text)
         self._outbox_bytes += len(text)
         self._wake.set()
         if len(self._outbox) > MAX_BACKLOG_FRAMES or self._outbox_bytes > MAX_BACKLOG_BYTES:
-            self.cut_off()
+            await self.cut_off()
 
     def backlog(self) -> int:
         t = self._transport
@@ -102,13 +108,17 @@ class Conn:
                     return
                 await self._send({"type": "websocket.send", "text": text})
 
-    def cut_off(self) -> None:
-        """The client stopped reading: drop it now rather than buffer for it."""
+    async def cut_off(self) -> None:
+        """The client stopped reading: send it nothing more but the close 4500, so that it reconnects and
+        resyncs. Under daphne the close waits behind what the client has not read yet (dropping that would
+        cut a frame in half); autobahn drops the connection if the client has not answered the close within
+        CUT_OFF_GRACE_S, so a client that never reads again holds its bounded backlog no longer than that."""
         if self.closed:
             return
         self.closed = True
         if self._transport is not None:
-            self._transport.abortConnection()
+            self._send.args[0].closeHandshakeTimeout = CUT_OFF_GRACE_S  # the autobahn protocol
+            await self._send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
         else:
             self._outbox.clear()
             self._outbox_bytes = 0

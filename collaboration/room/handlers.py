@@ -104,7 +104,9 @@ async def on_chat(conn, room, message: ChatIn) -> None:
 
 
 async def on_resync(conn, room, message: Resync) -> None:
-    """Replay (message.seq, room.seq] from the event log, or send a snapshot when the log no longer covers it."""
+    """Replay (message.seq, room.seq] from the event log, or send a snapshot when the log no longer covers it.
+    Events this socket was sent live since its welcome are not sent twice: they reached the client ahead of
+    the replay, and it holds them until the replay fills the gap (frontend/src/network/Socket.js)."""
     conn.holding = True
     try:
         target = room.seq
@@ -122,13 +124,17 @@ async def on_resync(conn, room, message: Resync) -> None:
             log.warning("event log read failed; answering resync with a snapshot", exc_info=True)
             replay = []
         if replay and replay[-1][0] >= target:
+            # Live events sent after the welcome may have overtaken this resync; the client has them already.
+            already = range(conn.sent_from + 1, conn.sent_seq + 1) if message.seq < conn.sent_from else range(0)
             for seq, text in replay:
-                await conn.send_text(text)
-            conn.sent_seq = replay[-1][0]
+                if seq not in already:
+                    await conn.send_text(text)
+            conn.sent_seq = max(conn.sent_seq, replay[-1][0])
+            conn.sent_from = min(conn.sent_from, message.seq)
         else:
             scene = await database_sync_to_async(ops.scene)(user=conn.user, layout_id=room.layout_id)
             await conn.send_text(encode(Snapshot(**scene)))
-            conn.sent_seq = scene["seq"]
+            conn.sent_seq = conn.sent_from = scene["seq"]
     finally:
         await conn.release()
 

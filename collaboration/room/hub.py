@@ -5,12 +5,13 @@ import logging
 import uuid
 
 from channels.db import database_sync_to_async
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
 from channels.layers import get_channel_layer
 
 from .. import events
 from ..protocol import Locks, Presence, encode, pose_piece, poses_frame
 from . import state
+from .connection import CLOSE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,13 @@ async def room_for(layout_id: int, factory_id: int) -> "Room":
     room = _rooms.get(key)
     if room is None:
         room = _rooms[key] = Room(key, layout_id, factory_id)
-    await room.started
+    try:
+        await room.started
+    except BaseException:
+        # A room that could not start (Redis away) must not stay: the next join tries a fresh one.
+        if _rooms.get(key) is room:
+            del _rooms[key]
+        raise
     return room
 
 
@@ -100,7 +107,7 @@ class Room:
     async def join(self, conn, welcome_factory) -> None:
         conn.room = self
         conn.holding = True
-        conn.sent_seq = self.seq
+        conn.sent_seq = conn.sent_from = self.seq
         self.conns.add(conn)
         if conn.user_id not in self.users:
             self.users[conn.user_id] = set()
@@ -198,11 +205,27 @@ class Room:
                     await self.revoke(message.get("user"), message.get("factory"))
             except asyncio.CancelledError:
                 raise
+            except (RedisConnectionError, OSError):
+                if not self.stopped:
+                    log.warning("room %s: the channel layer lost Redis", self.layout_id, exc_info=True)
+                    await self.lose_redis()
+                return
             except Exception:
                 if self.stopped:
                     return
                 log.exception("room %s: message handling failed", self.layout_id)
                 await asyncio.sleep(0.1)
+
+    async def lose_redis(self) -> None:
+        """Redis went away, perhaps to come back empty: a restarted Redis has forgotten this room's groups,
+        so events would silently stop reaching its sockets. Close them with 4503 (reconnect): the clients
+        come back to a fresh room that joins its groups again, and resync from their last `seq`."""
+        log.warning("room %s lost Redis; closing its sockets so that clients reconnect", self.layout_id)
+        if _rooms.get(self.key) is self:
+            del _rooms[self.key]  # new sockets get a new room, not this one with its lost groups
+        for conn in list(self.conns):
+            await conn.close(CLOSE_UNAVAILABLE)
+        self.stop_tasks()
 
     async def broadcast(self, text: str) -> None:
         for conn in list(self.conns):
@@ -359,9 +382,8 @@ class Room:
                 log.warning("room %s: Redis failed (%d in a row)", self.layout_id, failures, exc_info=True)
                 if failures < 3:  # a slow moment is not a lost Redis
                     continue
-                log.warning("room %s lost Redis; closing its sockets so that clients reconnect", self.layout_id)
-                for conn in list(self.conns):
-                    await conn.close(4503)
+                await self.lose_redis()
+                return
 
     async def _heartbeat(self):
         entries = {c.id: {**c.member, "proc": PROCESS_ID} for c in self.conns}

@@ -65,15 +65,29 @@ class Stack:
     def start(self, *, worker: bool = False):
         self.manage("migrate", "--noinput", "-v0")
         self.manage("seed_demo")
-        log = open(self.tmp / "daphne.log", "w")
-        self.procs.append(subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "metaverse.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        ))
+        self.procs.append(self._start_web())
         if worker:
             self.start_worker()
         self._wait_http()
         return self
+
+    def _start_web(self) -> subprocess.Popen:
+        log = open(self.tmp / "daphne.log", "a")
+        return subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "metaverse.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+    def restart_web(self, while_down=None):
+        """Stop daphne, run `while_down()` if given, and start daphne again on the same port (the database,
+        Redis and the worker stay up)."""
+        web = self.procs[0]
+        web.terminate()
+        web.wait(timeout=20)
+        if while_down is not None:
+            while_down()
+        self.procs[0] = self._start_web()
+        self._wait_http()
 
     def start_worker(self):
         log = open(self.tmp / "worker.log", "a")

@@ -22,6 +22,7 @@ export class Socket {
     this.members = [];
     this.locks = {};
     this.retryAt = 0;
+    this.early = new Map(); // seq -> live `applied` that overtook the replay of a resync
     this.signals = {
       state: new Signal(), // (state, detail)
       welcome: new Signal(),
@@ -159,6 +160,7 @@ export class Socket {
         this.everConnected = true;
         this.attempt = 0;
         this.awaitSeq = m.seq;
+        this.early.clear();
         this.signals.welcome.dispatch(m, wasConnected);
         this.signals.presence.dispatch(this.members);
         this.signals.locks.dispatch(this.locks);
@@ -182,6 +184,7 @@ export class Socket {
       }
       case 'snapshot':
         this.editor.loadSnapshot(m);
+        this.applyEarly();
         this.caughtUp();
         break;
       case 'presence':
@@ -219,6 +222,27 @@ export class Socket {
   }
 
   applied(m) {
+    // While a resync is answered, live events can arrive ahead of its replay (they went out between the
+    // welcome and the resync): hold them until the replay has filled the gap, or they would skip it.
+    if (this.awaitSeq !== undefined && m.seq > this.editor.seq + 1) {
+      this.early.set(m.seq, m);
+      return;
+    }
+    this.applyOne(m);
+    this.applyEarly();
+    if (this.awaitSeq !== undefined && this.editor.seq >= this.awaitSeq) this.caughtUp();
+  }
+
+  applyEarly() {
+    for (const seq of [...this.early.keys()].filter((s) => s <= this.editor.seq)) this.early.delete(seq);
+    while (this.early.has(this.editor.seq + 1)) {
+      const next = this.early.get(this.editor.seq + 1);
+      this.early.delete(next.seq);
+      this.applyOne(next);
+    }
+  }
+
+  applyOne(m) {
     const kind = m.kind || '';
     const obj = m.object || {};
     const before = kind.startsWith('asset.') && obj.id ? { ...(this.editor.assets.get(obj.id) || {}) } : null;
@@ -229,13 +253,15 @@ export class Socket {
       this.pending.delete(m.id);
       p.resolve(obj.deleted ? null : obj);
     }
-    if (this.awaitSeq !== undefined && this.editor.seq >= this.awaitSeq) this.caughtUp();
   }
 
   // Everything up to the welcome's seq is in: ops still unanswered were never applied, so send them again.
   caughtUp() {
     if (this.awaitSeq === undefined && this.state === 'online') return;
     this.awaitSeq = undefined;
+    // Whatever is still held lies past a gap nobody can fill any more: apply it in order.
+    for (const seq of [...this.early.keys()].sort((a, b) => a - b)) this.applyOne(this.early.get(seq));
+    this.early.clear();
     this.setState('online');
     this.flushQueue();
   }
