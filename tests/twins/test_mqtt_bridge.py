@@ -118,7 +118,7 @@ def test_messages_sent_while_the_bridge_is_down_arrive_when_it_is_back(twins, pe
     finally:
         bridge.stop()
         thread.join(10)
-        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         url = urlparse(MQTT_URL)
-        cleaner.connect(url.hostname, url.port or 1883, clean_start=True)  # drop the session on the broker
+        cleaner.connect(url.hostname, url.port or 1883)  # drop the session on the broker
         cleaner.disconnect()

@@ -1,11 +1,9 @@
 """`manage.py mqtt_bridge`: ingest every message on metaverse/{factory_slug}/{twin_key}/telemetry from MQTT_URL.
 
-paho-mqtt 2.x over MQTT 5, QoS 1 with a persistent session and manual acknowledgements: a message is
-acknowledged only after its batch committed, so a crash loses nothing the broker delivered. Messages are
-batched (flushed at 500 messages, after 100 ms, or as soon as the inbox runs dry) into the one ingestion
-service. MQTT 5 lets the bridge say how many unacknowledged messages it takes at once (Receive Maximum):
-with MQTT 3.1.1 the broker's own limit (mosquitto: 20) capped every batch at 20 messages. paho reconnects
-by itself; a broken message is logged and skipped, never fatal.
+paho-mqtt 2.x, QoS 1 with a persistent session and manual acknowledgements: a message is acknowledged only
+after its batch committed, so a crash loses nothing the broker delivered. Messages are batched (flushed at
+500 messages, after 100 ms, or as soon as the inbox runs dry) into the one ingestion service. paho
+reconnects by itself; a broken message is logged and skipped, never fatal.
 """
 import json
 import logging
@@ -18,8 +16,6 @@ import time
 from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -32,8 +28,6 @@ log = logging.getLogger("twins.mqtt_bridge")
 TOPIC = "metaverse/+/+/telemetry"
 MAX_BATCH = 500
 FLUSH_S = 0.1
-RECEIVE_MAXIMUM = 2 * MAX_BATCH  # unacknowledged messages in flight to the bridge: a full batch plus the next
-SESSION_EXPIRY_S = 7 * 24 * 3600  # a persistent session outlives a week of bridge downtime
 
 
 def _reject_constant(name):
@@ -69,8 +63,7 @@ class MqttBridge:
         self.stopping = threading.Event()
         self.connected = threading.Event()
         self.ingester = BridgeIngester("mqtt")
-        self.clean_session = clean_session
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=clean_session)
         if parsed.username:
             self.client.username_pw_set(unquote(parsed.username), unquote(parsed.password or ""))
         if self.tls:
@@ -129,10 +122,7 @@ class MqttBridge:
                 self.client.ack(msg.mid, msg.qos)
 
     def run(self) -> None:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.ReceiveMaximum = RECEIVE_MAXIMUM
-        properties.SessionExpiryInterval = 0 if self.clean_session else SESSION_EXPIRY_S
-        self.client.connect_async(self.host, self.port, keepalive=30, clean_start=self.clean_session, properties=properties)
+        self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
         try:
             while not self.stopping.is_set():
