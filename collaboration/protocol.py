@@ -96,6 +96,19 @@ class ChatIn(Message):
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CHAT_CHARS)]
 
 
+class Summon(Message):
+    """A manager or owner brings everyone in the room to their view: the camera's position and what it looks at."""
+
+    type: Literal["summon"]
+    position: list[float]
+    target: list[float]
+
+    @field_validator("position", "target")
+    @classmethod
+    def _point(cls, v):
+        return _finite(v, 3)
+
+
 class Resync(Message):
     type: Literal["resync"]
     seq: Annotated[int, Field(ge=0, le=2**62)]
@@ -105,9 +118,9 @@ class Ping(Message):
     type: Literal["ping"]
 
 
-ClientMessage = Annotated[Union[Pose, Op, Lock, Unlock, ChatIn, Resync, Ping], Field(discriminator="type")]
+ClientMessage = Annotated[Union[Pose, Op, Lock, Unlock, ChatIn, Summon, Resync, Ping], Field(discriminator="type")]
 client_message = TypeAdapter(ClientMessage)
-CLIENT_TYPES = frozenset({"pose", "op", "lock", "unlock", "chat", "resync", "ping"})
+CLIENT_TYPES = frozenset({"pose", "op", "lock", "unlock", "chat", "summon", "resync", "ping"})
 
 
 # --- server → client ------------------------------------------------------------------------------------
@@ -176,6 +189,17 @@ class ChatOut(Message):
     type: Literal["chat"] = "chat"
     from_: ChatFrom = Field(alias="from")
     text: str
+    ts: int
+
+
+class SummonOut(Message):
+    """`from` asks everyone in the room to fly to `position`, looking at `target`; `ts` is epoch milliseconds."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    type: Literal["summon"] = "summon"
+    from_: ChatFrom = Field(alias="from")
+    position: list[float]
+    target: list[float]
     ts: int
 
 

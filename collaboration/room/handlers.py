@@ -10,11 +10,12 @@ from channels.db import database_sync_to_async
 from pydantic import ValidationError
 
 from twins.errors import ServiceError
+from twins.models import Role
 
 from .. import events
 from ..protocol import (
-    CLIENT_TYPES, ChatFrom, ChatIn, ChatOut, Error, Lock, Ping, Pong, Pose, Rejected, Resync, Snapshot, Unlock,
-    client_message, encode,
+    CLIENT_TYPES, ChatFrom, ChatIn, ChatOut, Error, Lock, Ping, Pong, Pose, Rejected, Resync, Snapshot, Summon, SummonOut,
+    Unlock, client_message, encode,
 )
 from . import ops, state
 
@@ -103,6 +104,15 @@ async def on_chat(conn, room, message: ChatIn) -> None:
     await room.layer.group_send(events.layout_group(room.layout_id), {"type": "room.event", "text": encode(frame)})
 
 
+async def on_summon(conn, room, message: Summon) -> None:
+    """Managers and owners lead a review: everyone in the room (the sender too) is told where to look."""
+    if Role.rank(conn.role) < Role.rank(Role.MANAGER):
+        raise ClientError("forbidden", "Only managers and owners can bring everyone to their view.")
+    frame = SummonOut(from_=ChatFrom(id=conn.user_id, username=conn.username, color=conn.color),
+                      position=message.position, target=message.target, ts=int(time.time() * 1000))
+    await room.layer.group_send(events.layout_group(room.layout_id), {"type": "room.event", "text": encode(frame)})
+
+
 async def on_resync(conn, room, message: Resync) -> None:
     """Replay (message.seq, room.seq] from the event log, or send a snapshot when the log no longer covers it.
     Events this socket was sent live since its welcome are not sent twice: they reached the client ahead of
@@ -143,4 +153,4 @@ async def on_ping(conn, room, message: Ping) -> None:
     await conn.send_text(encode(Pong()))
 
 
-HANDLERS = {Pose: on_pose, Lock: on_lock, Unlock: on_unlock, ChatIn: on_chat, Resync: on_resync, Ping: on_ping}
+HANDLERS = {Pose: on_pose, Lock: on_lock, Unlock: on_unlock, ChatIn: on_chat, Summon: on_summon, Resync: on_resync, Ping: on_ping}

@@ -30,6 +30,7 @@ export class Socket {
       poses: new Signal(),
       locks: new Signal(),
       chat: new Signal(),
+      summon: new Signal(), // a manager or owner brings everyone to their view
       alarm: new Signal(),
       simProgress: new Signal(),
       error: new Signal(),
@@ -201,6 +202,9 @@ export class Socket {
       case 'chat':
         this.signals.chat.dispatch(m);
         break;
+      case 'summon':
+        this.signals.summon.dispatch(m);
+        break;
       case 'twin.changed':
         this.editor.applyTwinUpdates(m.updates || []);
         break;
@@ -296,6 +300,12 @@ export class Socket {
   chat(text) {
     if (this.state !== 'online') return false;
     return this.send(msg.chat(text));
+  }
+
+  // Bring everyone in the room to this camera view (managers and owners; the server checks).
+  summon(position, target) {
+    if (this.state !== 'online') return false;
+    return this.send(msg.summon(position, target));
   }
 
   lockedByOther(assetId) {

@@ -18,12 +18,10 @@ export const msg = {
   lock: (asset) => ({ type: 'lock', asset }),
   unlock: (asset) => ({ type: 'unlock', asset }),
   chat: (text) => ({ type: 'chat', text: String(text).slice(0, 2000) }),
+  summon: (position, target) => ({ type: 'summon', position, target }),
   resync: (seq) => ({ type: 'resync', seq }),
   ping: () => ({ type: 'ping' }),
 };
 
 // A `rejected` frame's code as the HTTP status the editor already understands.
 export const REJECT_STATUS = { conflict: 409, forbidden: 403, invalid: 400, locked: 423, not_found: 404 };
-
-// Chat messages that carry a "come to my view" request (an extension riding on `chat`).
-export const SUMMON_PREFIX = '\u2316view:';

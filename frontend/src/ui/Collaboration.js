@@ -5,7 +5,6 @@ import * as THREE from 'three';
 import { h, clear } from '../util/dom.js';
 import { ICONS } from './icons.js';
 import { Socket } from '../network/Socket.js';
-import { SUMMON_PREFIX } from '../network/protocol.js';
 import { Avatars } from '../scene/Avatars.js';
 import { ROLE_RANK } from '../editor/Editor.js';
 
@@ -51,7 +50,7 @@ export function setupCollaboration({ editor, view, ui, transport, layoutId, hook
   const summon = h('button', { class: 'small-btn', testid: 'summon', title: 'Bring everyone to my view', hidden: true }, 'Bring everyone here');
   summon.addEventListener('click', () => {
     const t = view.controls.target;
-    const ok = socket.chat(`${SUMMON_PREFIX}${JSON.stringify({ p: view.camera.position.toArray().map(round), t: t.toArray().map(round) })}`);
+    const ok = socket.summon(view.camera.position.toArray().map(round), t.toArray().map(round));
     editor.notify(ok ? 'Asked everyone to come to your view.' : 'Not connected.', ok ? 'info' : 'warn');
   });
   const presence = h('div', { class: 'presence', testid: 'presence' }, h('div', { class: 'vp-head' }, h('span', {}, 'In this layout'), summon), list);
@@ -245,19 +244,6 @@ export function setupCollaboration({ editor, view, ui, transport, layoutId, hook
   });
   socket.signals.chat.add((m) => {
     const from = m.from || {};
-    if (typeof m.text === 'string' && m.text.startsWith(SUMMON_PREFIX)) {
-      if (socket.me && from.id === socket.me.id) return;
-      try {
-        const v = JSON.parse(m.text.slice(SUMMON_PREFIX.length));
-        if (followId !== null) stopFollow();
-        if (view.walking) hooks.stopWalking();
-        view.flyTo(new THREE.Vector3(...v.p), new THREE.Vector3(...v.t));
-        editor.notify(`${from.username || 'Someone'} brought everyone to their view.`, 'info');
-      } catch {
-        /* malformed: ignore */
-      }
-      return;
-    }
     const time = new Date(m.ts || Date.now()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
     messages.append(h('div', { class: 'chat-line' }, h('span', { class: 'chat-from', style: { color: from.color } }, from.username || '?'), h('span', { class: 'muted small' }, ` ${time}`), h('div', { class: 'chat-text' }, m.text)));
     while (messages.children.length > 300) messages.firstChild.remove();
@@ -267,6 +253,15 @@ export function setupCollaboration({ editor, view, ui, transport, layoutId, hook
       badge.textContent = unread > 99 ? '99+' : String(unread);
       badge.hidden = false;
     }
+  });
+
+  socket.signals.summon.add((m) => {
+    const from = m.from || {};
+    if (socket.me && from.id === socket.me.id) return;
+    if (followId !== null) stopFollow();
+    if (view.walking) hooks.stopWalking();
+    view.flyTo(new THREE.Vector3(...m.position), new THREE.Vector3(...m.target));
+    editor.notify(`${from.username || 'Someone'} brought everyone to their view.`, 'info');
   });
 
   // ---- other room events ---------------------------------------------------------------------------------------------------
