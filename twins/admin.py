@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from .errors import ServiceError
 from .models import Alarm, AlarmRule, Asset, AssetType, Connection, Factory, Layout, Membership, SimulationRun, TelemetryPoint, TelemetryRollup, Twin
 from .services.assets import asset_create, asset_delete, asset_update
-from .services.catalogue import asset_type_set_model, validate_model_file
+from .services.catalogue import asset_type_save, asset_type_set_model, validate_model_file
 from .services.connections import connection_create, connection_delete, connection_update
 from .services.layouts import layout_approve, layout_archive, layout_branch, layout_create, layout_reject, layout_submit, layout_update
 
@@ -15,7 +15,17 @@ def _report(request, func, *args, **kwargs):
         return func(*args, **kwargs)
     except ServiceError as exc:
         messages.error(request, exc.message)
+        request._service_refused = True  # noqa: SLF001 (read by ServiceAdmin.message_user)
         return None
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """An admin whose saves go through the services: when a service refused, no "changed successfully"."""
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "_service_refused", False):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,7 +35,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Factory)
-class FactoryAdmin(admin.ModelAdmin):
+class FactoryAdmin(ServiceAdmin):
     list_display = ["name", "slug", "floor_width_m", "floor_depth_m", "baseline_layout", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
@@ -41,28 +51,32 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "factory"]
 
 
+CATALOGUE_FIELDS = ["name", "kind", "width_m", "depth_m", "height_m", "color", "defaults"]
+
+
 @admin.register(AssetType)
-class AssetTypeAdmin(admin.ModelAdmin):
+class AssetTypeAdmin(ServiceAdmin):
     list_display = ["name", "kind", "width_m", "depth_m", "height_m", "color", "model_file"]
     list_filter = ["kind"]
     search_fields = ["name"]
 
     def save_model(self, request, obj, form, change):
+        """Through the catalogue service (validation; layouts using a changed type hear of it); then the model
+        file, checked before it is stored."""
+        data = {f: form.cleaned_data[f] for f in CATALOGUE_FIELDS if f in form.cleaned_data and (not change or f in form.changed_data)}
+        saved = _report(request, asset_type_save, by=request.user, asset_type=AssetType.objects.get(pk=obj.pk) if change else None, data=data)
+        if saved is None:
+            return
+        obj.pk = saved.pk
         upload = form.cleaned_data.get("model_file")
         if upload and hasattr(upload, "read") and "model_file" in form.changed_data:
             content = upload.read()
             try:
                 validate_model_file(content, upload.name)
             except ServiceError as exc:
-                obj.model_file = form.initial.get("model_file") or ""
                 messages.error(request, f"Model not stored: {exc.message}")
-                super().save_model(request, obj, form, change)
                 return
-            obj.model_file = form.initial.get("model_file") or ""
-            super().save_model(request, obj, form, change)
-            asset_type_set_model(asset_type=obj, content=content, filename=upload.name, by=request.user)
-            return
-        super().save_model(request, obj, form, change)
+            asset_type_set_model(asset_type=saved, content=content, filename=upload.name, by=request.user)
 
 
 class AssetInline(admin.TabularInline):
@@ -90,7 +104,7 @@ class ConnectionInline(admin.TabularInline):
 
 
 @admin.register(Layout)
-class LayoutAdmin(admin.ModelAdmin):
+class LayoutAdmin(ServiceAdmin):
     list_display = ["name", "factory", "status", "revision", "parent", "created_by", "updated_at"]
     list_filter = ["status", "factory"]
     search_fields = ["name", "description"]
@@ -151,7 +165,7 @@ EDITABLE_ASSET_FIELDS = ["name", "asset_type", "twin_key", "x", "z", "rotation_d
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(ServiceAdmin):
     list_display = ["name", "layout", "asset_type", "twin_key", "x", "z", "rotation_deg", "version"]
     list_filter = ["asset_type__kind", "layout__factory", "layout"]
     search_fields = ["name", "twin_key", "uid"]
@@ -179,7 +193,7 @@ class AssetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ServiceAdmin):
     list_display = ["__str__", "layout", "buffer_capacity", "transport_speed_mps", "weight"]
     list_filter = ["layout__factory", "layout"]
     raw_id_fields = ["source", "target"]

@@ -176,3 +176,15 @@ async def test_resync_older_than_the_log_gets_a_snapshot(people, draft, connect)
     assert snapshot["seq"] == layout.revision
     assert {a["id"]: a["x"] for a in snapshot["assets"]}[asset.id] == 5
     assert len(snapshot["connections"]) == 4 and snapshot["layout"]["id"] == draft.id
+
+
+async def test_a_catalogue_change_reaches_the_rooms_of_layouts_using_the_type(people, draft, connect):
+    from twins.services.catalogue import asset_type_save
+
+    alice = await connect(people["alice"], draft)
+    machine_type = await database_sync_to_async(lambda: draft.assets.get(name="M1").asset_type)()
+    await database_sync_to_async(asset_type_save)(by=people["staff"], asset_type=machine_type,
+                                                  data={"defaults": {"cycle_time_s": 30.0, "cycle_cv": 0.0}})
+    frame = await alice.expect("applied", where=lambda f: f["kind"] == "asset_type.update")
+    assert frame["object"]["id"] == machine_type.id and frame["object"]["defaults"]["cycle_time_s"] == 30.0
+    assert frame["seq"] == alice.welcome["seq"] + 1

@@ -9,8 +9,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from ..errors import Forbidden, Invalid
-from ..models import AssetType
-from .common import finite_number
+from ..models import AssetType, Layout
+from ..representations import asset_type_repr
+from .common import finite_number, lock_layout, record_change
 from .params import clean_params
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -23,8 +24,12 @@ def _check_staff(by):
 
 
 def asset_type_save(*, by, asset_type: AssetType | None = None, data: dict) -> AssetType:
+    """Create or change a catalogue type (staff). A change of what the simulation reads of a type (its kind,
+    its default parameters) is a change to every layout that uses it: each records `asset_type.update`, so
+    its room hears it and its simulations go stale."""
     _check_staff(by)
     asset_type = asset_type or AssetType()
+    before = (asset_type.kind, asset_type.defaults) if asset_type.pk else None
     if "name" in data or asset_type.pk is None:
         name = data.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 80:
@@ -45,8 +50,17 @@ def asset_type_save(*, by, asset_type: AssetType | None = None, data: dict) -> A
         asset_type.color = data["color"].lower()
     if "defaults" in data:
         asset_type.defaults = clean_params(data["defaults"])
-    asset_type.save()
+    with transaction.atomic():
+        asset_type.save()
+        if before is not None and (asset_type.kind, asset_type.defaults) != before:
+            _layouts_using_changed(asset_type, by=by)
     return asset_type
+
+
+def _layouts_using_changed(asset_type: AssetType, *, by) -> None:
+    obj = asset_type_repr(asset_type)
+    for layout_id in Layout.objects.filter(assets__asset_type=asset_type).values_list("id", flat=True).distinct().order_by("id"):
+        record_change(layout=lock_layout(layout_id), by=by, kind="asset_type.update", obj=obj)
 
 
 def validate_model_file(content: bytes, filename: str) -> None:

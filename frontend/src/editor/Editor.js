@@ -519,6 +519,10 @@ export class Editor {
       } else if (kind.startsWith('layout.')) {
         Object.assign(this.layout, object);
         this.signals.layoutChanged.dispatch(this.layout);
+      } else if (kind.startsWith('asset_type.')) {
+        // A catalogue type used here changed its kind or default parameters: redraw with the new type.
+        this.types.set(object.id, object);
+        this.signals.sceneLoaded.dispatch(this, { keepView: true });
       }
     }
     // After the object: a layout object was written before its own change bumped the revisions.
