@@ -141,31 +141,26 @@ def run_worker(kind: str, mode: str, args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def count_points(kind: str, after_id: int = 0) -> int:
-    """Rows with an id above `after_id` (a range over the primary key: cheap however big the table is)."""
-    sql = "SELECT COUNT(*) FROM twins_telemetrypoint WHERE id > %s"
+def scalar(kind: str, sql: str, *params) -> int:
+    """One number from the bench database (SQL with %s placeholders)."""
     if kind == "sqlite":
         import sqlite3
 
         with sqlite3.connect(f"{ROOT}/var/bench_ingest.sqlite3", timeout=30) as conn:
-            return conn.execute(sql.replace("%s", "?"), (after_id,)).fetchone()[0]
+            return conn.execute(sql.replace("%s", "?"), params).fetchone()[0]
     import psycopg
 
     with psycopg.connect(db_url(kind)) as conn:
-        return conn.execute(sql, (after_id,)).fetchone()[0]
+        return conn.execute(sql, params).fetchone()[0]
+
+
+def count_points(kind: str, after_id: int = 0) -> int:
+    """Rows with an id above `after_id` (a range over the primary key: cheap however big the table is)."""
+    return scalar(kind, "SELECT COUNT(*) FROM twins_telemetrypoint WHERE id > %s", after_id)
 
 
 def last_point_id(kind: str) -> int:
-    sql = "SELECT COALESCE(MAX(id), 0) FROM twins_telemetrypoint"
-    if kind == "sqlite":
-        import sqlite3
-
-        with sqlite3.connect(f"{ROOT}/var/bench_ingest.sqlite3", timeout=30) as conn:
-            return conn.execute(sql).fetchone()[0]
-    import psycopg
-
-    with psycopg.connect(db_url(kind)) as conn:
-        return conn.execute(sql).fetchone()[0]
+    return scalar(kind, "SELECT COALESCE(MAX(id), 0) FROM twins_telemetrypoint")
 
 
 # --- Orchestrator: daphne, viewers, posting clients --------------------------------------------------

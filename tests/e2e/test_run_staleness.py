@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.e2e.test_workspace_support import api, json_ok, open_panel, wait_until
+from tests.e2e.test_workspace_support import api, assert_quiet_console, json_ok, open_panel, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -106,5 +106,4 @@ def test_review_transitions_keep_a_run_current_and_a_param_edit_makes_it_stale_f
     shot(maggie, "staleness-03-scenario-list")
 
     for page in (alice, maggie):
-        assert not page.console_errors, page.console_errors
-        assert not page.console_warnings, page.console_warnings
+        assert_quiet_console(page)

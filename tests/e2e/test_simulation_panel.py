@@ -5,7 +5,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.e2e.test_workspace_support import api, json_ok, open_panel, wait_until
+from tests.e2e.test_workspace_support import api, assert_quiet_console, json_ok, open_panel, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -121,10 +121,7 @@ def test_alice_runs_a_simulation_and_bob_watches_progress_and_results(stack, ope
     alice.get_by_test_id("sim-compare-chart").wait_for()
     shot(alice, "sim-compare-alice")
 
-    assert not alice.console_errors, alice.console_errors
-    assert not alice.console_warnings, alice.console_warnings
-    assert not bob.console_errors, bob.console_errors
-    assert not bob.console_warnings, bob.console_warnings
+    assert_quiet_console(alice, bob)
 
 
 def test_bad_parameters_and_an_unsimulatable_layout_are_explained(stack, open_as, branch):
@@ -158,8 +155,7 @@ def test_a_viewer_sees_runs_but_cannot_start_one(stack, open_as):
     panel = open_panel(victor, stack.layout_id())
     assert panel.get_by_test_id("sim-run").is_disabled()
     panel.get_by_test_id("sim-viewer-note").wait_for()
-    assert not victor.console_errors, victor.console_errors
-    assert not victor.console_warnings, victor.console_warnings
+    assert_quiet_console(victor)
 
 
 def test_an_engineer_cancels_a_long_run_from_the_panel(stack, open_as, branch):
@@ -177,5 +173,4 @@ def test_an_engineer_cancels_a_long_run_from_the_panel(stack, open_as, branch):
     assert json_ok(api(alice, "GET", f"/api/simulations/{run_id}/"))["status"] == "cancelled"
     assert panel.get_by_test_id("sim-cancel").is_hidden()
     assert panel.locator(f"[data-testid=sim-history-row][data-run='{run_id}'][data-status=cancelled]").count() == 1
-    assert not alice.console_errors, alice.console_errors
-    assert not alice.console_warnings, alice.console_warnings
+    assert_quiet_console(alice)

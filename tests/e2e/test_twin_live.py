@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.e2e.test_workspace_support import api, json_ok, open_live_layout, wait_until
+from tests.e2e.test_workspace_support import api, assert_quiet_console, json_ok, open_live_layout, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +38,7 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     rules.get_by_test_id("alarm-rule").filter(has_text="cnc-1: temperature > 90").wait_for()
     stored = json_ok(api(olivia, "GET", f"/api/alarm-rules/?factory={factory['id']}"))["results"]
     assert [(r["twin"], r["name"], r["op"], r["threshold"], r["severity"]) for r in stored] == [(twin["id"], "temperature", ">", 90.0, "critical")]
-    assert not olivia.console_errors, olivia.console_errors
-    assert not olivia.console_warnings, olivia.console_warnings
+    assert_quiet_console(olivia)
     olivia.close()  # fewer WebGL pages at once
     open_live_layout(victor, layout)
     asset = victor.evaluate("window.metaverse.findAsset('CNC-1').id")
@@ -102,7 +101,4 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     row.wait_for(state="detached", timeout=15_000)
     wait_until(victor, lambda: asset not in victor.evaluate("window.metaverse.twinsLive.pulsing()"), message="pulse to stop")
     print(f"telemetry -> viewer colour change: {latency * 1000:.0f} ms")
-    assert not victor.console_errors, victor.console_errors
-    assert not victor.console_warnings, victor.console_warnings
-    assert not alice.console_errors, alice.console_errors
-    assert not alice.console_warnings, alice.console_warnings
+    assert_quiet_console(victor, alice)

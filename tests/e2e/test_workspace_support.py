@@ -109,6 +109,13 @@ def open_live_layout(page, layout_id: int):
     page.locator("[data-testid=connection-state][data-state=online]").wait_for(timeout=15_000)
 
 
+def assert_quiet_console(*pages):
+    """No page logged an error or a warning (pages opened with open_live_layout keep their warnings)."""
+    for page in pages:
+        assert not page.console_errors, page.console_errors
+        assert not page.console_warnings, page.console_warnings
+
+
 def open_panel(page, layout_id: int):
     """Open a layout live and its simulation panel; returns the panel."""
     open_live_layout(page, layout_id)

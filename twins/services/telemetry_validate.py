@@ -46,23 +46,23 @@ class BadPoints(Invalid):
 
 
 def parse_ts(raw, *, now: datetime) -> datetime:
-    if raw is None:
+    if isinstance(raw, str):  # the common case first: this runs once per point
+        try:
+            ts = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            raise ValueError(f"ts {raw[:40]!r} is not an ISO-8601 timestamp.") from None
+        ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    elif raw is None:
         return now
-    if isinstance(raw, bool):
+    elif isinstance(raw, bool):
         raise ValueError("ts must be an ISO-8601 string or epoch milliseconds.")
-    if isinstance(raw, (int, float)):
+    elif isinstance(raw, (int, float)):
         if not math.isfinite(raw):
             raise ValueError("ts must be finite.")
         try:
             ts = datetime.fromtimestamp(raw / 1000.0, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueError("ts is out of range.") from None
-    elif isinstance(raw, str):
-        try:
-            ts = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            raise ValueError(f"ts {raw[:40]!r} is not an ISO-8601 timestamp.") from None
-        ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     else:
         raise ValueError("ts must be an ISO-8601 string or epoch milliseconds.")
     if ts > now + FUTURE_SLACK:
@@ -109,19 +109,7 @@ def _point(point, twins_by_key: dict[str, Twin], now: datetime, names: set[str])
     twin = twins_by_key.get(key)
     if twin is None:
         raise ValueError(f"no twin with key {key[:80]!r} in this factory.")
-    raw_ts = point.get("ts")
-    ts = None
-    if type(raw_ts) is str:  # the common case, checked inline: fromisoformat is C, the rest is two compares
-        try:
-            ts = datetime.fromisoformat(raw_ts)
-        except ValueError:
-            ts = None
-        else:
-            ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-            if not EARLIEST <= ts <= now + FUTURE_SLACK:
-                ts = None
-    if ts is None:
-        ts = parse_ts(raw_ts, now=now)
+    ts = parse_ts(point.get("ts"), now=now)
     values = point.get("values")
     if type(values) is not dict or not values:
         raise ValueError("values must be a non-empty object {name: number or string}.")
