@@ -45,7 +45,7 @@ def parse(data) -> object:
     if not isinstance(data, dict):
         raise ClientError("invalid", "A frame must be a JSON object with a type.")
     kind = data.get("type")
-    if kind not in CLIENT_TYPES:
+    if type(kind) is not str or kind not in CLIENT_TYPES:  # a list or an object is not hashable: test the type first
         raise ClientError("unknown_type", f"Unknown frame type {str(kind)[:40]!r}.")
     try:
         return client_message.validate_python(data)
