@@ -1,9 +1,9 @@
 """The plant model, the digital twins and the simulation runs."""
 from .plant import Asset, AssetType, Connection, Factory, Layout, Membership, Role
-from .simulation import SimulationRun
+from .simulation import SimulationReplication, SimulationRun
 from .twin import Alarm, AlarmRule, TelemetryPoint, TelemetryRollup, Twin
 
 __all__ = [
     "Alarm", "AlarmRule", "Asset", "AssetType", "Connection", "Factory", "Layout", "Membership", "Role",
-    "SimulationRun", "TelemetryPoint", "TelemetryRollup", "Twin",
+    "SimulationReplication", "SimulationRun", "TelemetryPoint", "TelemetryRollup", "Twin",
 ]

@@ -1,4 +1,4 @@
-"""A simulation run of one layout revision; the engine lives in twins.simulation."""
+"""A simulation run of one layout revision and its finished replications; the engine lives in twins.simulation."""
 from django.conf import settings
 from django.db import models
 
@@ -21,6 +21,7 @@ class SimulationRun(models.Model):
     results = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    queue = models.CharField(max_length=200, blank=True)  # the Celery queue it runs on ("" = the default)
     attempts = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -37,3 +38,18 @@ class SimulationRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED}
+
+
+class SimulationReplication(models.Model):
+    """One finished replication of a run that has not ended yet: kept in the database, not in Redis, so that
+    a Redis restart loses no finished work. Deleted when the run ends (its results hold what counts)."""
+
+    run = models.ForeignKey(SimulationRun, on_delete=models.CASCADE, related_name="replications")
+    index = models.PositiveIntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="simulation_replication_once")]
+
+    def __str__(self):
+        return f"Replication {self.index} of run {self.run_id}"
