@@ -38,6 +38,17 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class MemberPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = MemberSerializer(many=True)
+
+
+class MemberAddedSerializer(MemberSerializer):
+    detail = serializers.CharField(help_text="Worded the same whether or not an account of that name exists.")
+
+
 class AssetTypeSerializer(serializers.ModelSerializer):
     model_url = serializers.CharField(read_only=True, allow_null=True)
 

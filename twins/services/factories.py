@@ -1,12 +1,13 @@
 """Factories and memberships (who may do what where)."""
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from collaboration import events
 from collaboration.audit import audit_append
 
-from ..errors import Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import Factory, Membership, Role
 from .common import finite_number, require_role
 
@@ -53,22 +54,53 @@ def factory_update(*, factory: Factory, changes: dict, by) -> Factory:
     return factory
 
 
-def membership_set(*, factory: Factory, username: str, role: str, by, password: str | None = None, create_user: bool = False) -> Membership:
-    """Give `username` the `role` in `factory` (owners and staff; `by=None` for management commands)."""
+def _clean_username(username) -> str:
+    """Django's own rules for a username (letters, digits and @ . + - _, at most 150): the same for the API,
+    the admin and `add_member`, so that no interface can create a name the others could not."""
+    User = get_user_model()
+    field = User._meta.get_field(User.USERNAME_FIELD)
+    if not isinstance(username, str) or not username:
+        raise Invalid("username is required.", errors={"username": ["This field is required."]})
+    try:
+        field.run_validators(username)
+    except ValidationError as exc:
+        raise Invalid(f"Invalid username: {' '.join(exc.messages)}", errors={"username": exc.messages}) from None
+    return username
+
+
+def _keep_an_owner(*, factory: Factory, membership: Membership, new_role: str | None) -> None:
+    """Refuse the change that would leave a factory without an owner (a demotion or removal of the last one).
+    Called with the factory row locked, so that two owners stepping down at once cannot both succeed."""
+    if membership.role != Role.OWNER or new_role == Role.OWNER:
+        return
+    if not Membership.objects.filter(factory=factory, role=Role.OWNER).exclude(pk=membership.pk).exists():
+        raise Conflict(f"{factory.name} needs at least one owner: make someone else owner first.")
+
+
+def membership_set(*, factory: Factory, username: str, role: str, by, password: str | None = None, create_user: bool = False) -> Membership | None:
+    """Give `username` the `role` in `factory` (owners and staff; `by=None` for management commands).
+
+    Without `create_user`, a name with no account changes nothing and returns None; interfaces answer it as
+    they answer a name that exists, so that owners cannot learn which accounts exist elsewhere."""
     if role not in Role.values:
         raise Invalid(f"role must be one of {', '.join(Role.values)}.", errors={"role": ["Invalid role."]})
+    username = _clean_username(username)
     User = get_user_model()
     with transaction.atomic():
         if by is not None:
             require_role(user=by, factory_id=factory.id, at_least=Role.OWNER, action="manage members")
+        Factory.objects.select_for_update().filter(pk=factory.pk).values_list("id").first()
         user = User.objects.filter(username=username).first()
         if user is None:
             if not create_user:
-                raise NotFound(f"No user named '{username}'.", errors={"username": ["No such user."]})
+                return None
             user = User.objects.create_user(username=username, password=password)
         elif password:
             user.set_password(password)
             user.save(update_fields=["password"])
+        current = Membership.objects.filter(factory=factory, user=user).first()
+        if current is not None:
+            _keep_an_owner(factory=factory, membership=current, new_role=role)
         membership, created = Membership.objects.update_or_create(factory=factory, user=user, defaults={"role": role})
         audit_append(factory_id=factory.id, actor=by or "system", action="member.set", object_type="member", object_id=user.username,
                      data={"username": user.username, "role": role, "created": created})
@@ -78,9 +110,11 @@ def membership_set(*, factory: Factory, username: str, role: str, by, password: 
 def membership_remove(*, factory: Factory, username: str, by) -> None:
     with transaction.atomic():
         require_role(user=by, factory_id=factory.id, at_least=Role.OWNER, action="manage members")
+        Factory.objects.select_for_update().filter(pk=factory.pk).values_list("id").first()
         membership = Membership.objects.filter(factory=factory, user__username=username).select_related("user").first()
         if membership is None:
             raise NotFound(f"'{username}' is not a member of {factory.name}.")
+        _keep_an_owner(factory=factory, membership=membership, new_role=None)
         user_id = membership.user_id
         membership.delete()
         audit_append(factory_id=factory.id, actor=by, action="member.remove", object_type="member", object_id=username, data={"username": username})

@@ -13,7 +13,8 @@ from ...selectors import factories_for_user
 from ...services.catalogue import asset_type_save, asset_type_set_model
 from ...services.factories import factory_create, factory_update, membership_remove, membership_set
 from ..fields import body_dict
-from ..serializers import AssetTypeSerializer, FactorySerializer, MemberSerializer, ModelUploadSerializer
+from ..serializers import (AssetTypeSerializer, DetailSerializer, FactorySerializer, MemberAddedSerializer, MemberPageSerializer,
+                           MemberSerializer, ModelUploadSerializer)
 
 
 class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -43,19 +44,24 @@ class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         factory_update(factory=factory, changes=body_dict(request), by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=factory.pk)).data)
 
-    @extend_schema(request=MemberSerializer, responses={200: MemberSerializer(many=True), 201: MemberSerializer})
+    @extend_schema(request=MemberSerializer, responses={200: MemberPageSerializer, 201: MemberAddedSerializer,
+                                                        400: DetailSerializer, 403: DetailSerializer, 409: DetailSerializer})
     @action(detail=True, methods=["get", "post"])
     def members(self, request, pk=None):
         factory = self.get_object()
         if request.method == "POST":
             serializer = MemberSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            membership = membership_set(factory=factory, username=serializer.validated_data["username"], role=serializer.validated_data["role"], by=request.user)
-            return Response({"username": membership.user.username, "role": membership.role}, status=status.HTTP_201_CREATED)
-        rows = Membership.objects.filter(factory=factory).select_related("user").order_by("user__username")
-        return Response([{"username": m.user.username, "role": m.role} for m in rows])
+            username, role = serializer.validated_data["username"], serializer.validated_data["role"]
+            membership_set(factory=factory, username=username, role=role, by=request.user)
+            # The same answer whether or not the account exists (None from the service): no enumeration.
+            detail = f"If an account named '{username}' exists, it now has the {role} role in {factory.name}."
+            return Response({"username": username, "role": role, "detail": detail}, status=status.HTTP_201_CREATED)
+        rows = Membership.objects.filter(factory=factory).select_related("user").order_by("user__username", "pk")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([{"username": m.user.username, "role": m.role} for m in page])
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, 403: DetailSerializer, 404: DetailSerializer, 409: DetailSerializer})
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<username>[\w.@+-]+)")
     def remove_member(self, request, pk=None, username=None):
         membership_remove(factory=self.get_object(), username=username, by=request.user)
