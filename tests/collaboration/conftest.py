@@ -12,6 +12,7 @@ from collaboration.room import hub
 from collaboration.routing import websocket_application
 
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")  # what a browser on http://localhost/ sends with the handshake
 
 
 def token_header(user) -> tuple[bytes, bytes]:
@@ -89,9 +90,9 @@ async def connect():
     """`await connect(user, layout)` → a Socket that has received its welcome (as `.welcome`)."""
     opened = []
 
-    async def make(user, layout_or_id, *, origin=ORIGIN, welcome=True, extra_headers=()):
+    async def make(user, layout_or_id, *, origin=ORIGIN, host=HOST, welcome=True, extra_headers=()):
         layout_id = getattr(layout_or_id, "id", layout_or_id)
-        headers = [h for h in (origin,) if h] + list(extra_headers)
+        headers = [h for h in (origin, host) if h] + list(extra_headers)
         if user is not None:
             headers.append(await database_sync_to_async(token_header)(user))
         communicator, connected = await open_socket(f"/ws/layouts/{layout_id}/", headers)
