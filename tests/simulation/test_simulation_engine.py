@@ -43,9 +43,9 @@ def test_transport_adds_distance_over_speed_to_lead_time():
 
 
 def test_parts_in_transit_count_against_the_buffer():
-    # Unlimited supply, a 10 s trip on a 2-slot connection, a fast machine: at most 2 parts per 10 s trip,
-    # so 2 · 3600/10 = 720 parts/h, whichever engine runs it.
-    st = (source(1, x=0), machine(2, 1.0, cv=0.0, x=10), sink(3, x=10))
+    # A source far faster than the line (a part every 0.1 s), a 10 s trip on a 2-slot connection, a fast
+    # machine: at most 2 parts per 10 s trip, so 2 · 3600/10 = 720 parts/h, whichever engine runs it.
+    st = (source(1, 0.1, cv=0.0, x=0), machine(2, 1.0, cv=0.0, x=10), sink(3, x=10))
     model = Model(st, (Link(1, 1, 2, 2, 1.0), Link(2, 2, 3)))
     for engine in ("general", "fastpath"):
         res = simulate(model, horizon_s=3_600, warmup_s=360, replications=1, seed=1, engine=engine)
@@ -263,3 +263,49 @@ def test_a_long_replication_on_the_event_engine_stops_inside_itself_when_cancell
         run_replications(model, horizon_s=50_000, warmup_s=0, seed=1, replications=[0], should_cancel=cancel_on_the_third_question)
     # One replication, asked once before it started and then from inside it, at 1/CANCEL_CHECKS of the horizon.
     assert len(asked) == 3 < CANCEL_CHECKS
+
+
+@pytest.mark.parametrize("buffer", [None, 2])
+def test_an_unlimited_source_never_starves_its_station_across_a_transport_time(buffer):
+    # CONTRACT §4: unlimited supply, the next station never starves. A 10 m hop at 1 m/s in front of a
+    # deterministic 1 s machine: the first part arrives at t = 10 s, then the machine never waits, so after
+    # the warm-up it makes exactly 3,600 parts/h and is busy all the time. Parts are sent just in time: each
+    # leaves the source 10 s before the machine takes it, so the lead time is 10 + 1 = 11 s and, by
+    # Little's law (1 part/s), WIP = 11 parts, plus the `buffer` parts that wait in front of it, each for
+    # `buffer` more seconds. Only edge: the parts sent in the last 10 s for pickups after the horizon don't
+    # exist, which takes at most 10 · 10 / 2 part-seconds off WIP's integral over the 3,540 s window.
+    st = (source(1, x=0), machine(2, 1.0, cv=0.0, x=10), sink(3, x=10))
+    model = Model(st, (Link(1, 1, 2, buffer, 1.0), Link(2, 2, 3)))
+    wait = buffer or 0
+    for engine in ("general", "fastpath"):
+        res = simulate(model, horizon_s=3_600, warmup_s=60, replications=1, seed=1, engine=engine)
+        assert res["throughput_per_hour"]["mean"] == pytest.approx(3600.0, abs=1.1)
+        m = next(s for s in res["stations"] if s["asset"] == 2)
+        assert m["utilization"]["working"] == pytest.approx(1.0)
+        assert m["utilization"]["idle"] == pytest.approx(0.0, abs=1e-9)
+        assert res["lead_time_s"]["mean"] == pytest.approx(11.0 + wait)
+        assert 11.0 + wait - 50 / 3540 - 1e-9 <= res["wip"]["mean"] <= 11.0 + wait + 1e-9
+
+
+def test_a_split_right_after_an_unlimited_source_feeds_every_branch():
+    # Two deterministic 1 s machines behind one unlimited source: neither ever starves, 2 · 3,600 parts/h
+    # (the old engine routed the source's one part at random and left the other branch idle: 5,404/h).
+    st = (source(1), machine(2, 1.0, cv=0.0), machine(3, 1.0, cv=0.0), sink(4))
+    model = Model(st, (Link(1, 1, 2, None, None, 1.0), Link(2, 1, 3, None, None, 3.0),
+                       Link(3, 2, 4), Link(4, 3, 4)))
+    res = simulate(model, horizon_s=3_600, warmup_s=60, replications=2, seed=4)
+    assert res["throughput_per_hour"]["mean"] == pytest.approx(7200.0, abs=2.1)
+    for asset in (2, 3):
+        m = next(s for s in res["stations"] if s["asset"] == asset)
+        assert m["throughput_per_hour"] == pytest.approx(3600.0, abs=1.1)
+        assert m["utilization"]["working"] == pytest.approx(1.0)
+
+
+def test_a_supply_link_with_transport_fills_every_server_of_its_station():
+    # Capacity 3, 4 s deterministic cycle, 5 s trip from an unlimited source: three parts arrive at 5 s,
+    # then all three servers stay busy: 3 · 900 = 2,700 parts/h.
+    st = (source(1, x=0), machine(2, 4.0, cv=0.0, capacity=3, x=5), sink(3, x=5))
+    model = Model(st, (Link(1, 1, 2, None, 1.0), Link(2, 2, 3)))
+    res = simulate(model, horizon_s=3_605, warmup_s=5, replications=1, seed=1)
+    assert res["throughput_per_hour"]["mean"] == pytest.approx(2700.0)
+    assert res["lead_time_s"]["mean"] == pytest.approx(9.0)

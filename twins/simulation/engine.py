@@ -5,7 +5,9 @@ idle. A link holds the parts in transit on it plus those waiting at its target; 
 station is the FIFO union of its incoming links. A finished part picks its outgoing link at random by
 weight at once and waits for that link if it is full. A source behaves like a machine whose work is the
 interarrival time: if nobody takes its part it holds it (blocked) and draws the next interarrival only
-once the part has left; an unlimited source (no interarrival) hands its next part over at once.
+once the part has left; an unlimited source (no interarrival) has one server per connection and hands
+its next part over at once, so no branch behind it starves; a transport time on such a connection delays
+only the first part, the later ones having been sent just in time (their lead time includes the trip).
 Failures are per server, their clock runs only while it works, and the part resumes after the repair.
 Times in each state are added up when an interval is known (a work segment when it is scheduled, a
 block when it ends), clipped to [warm-up, horizon], so the hot loop never visits a station just to keep
@@ -41,7 +43,7 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
     kind, servers = net.kind, net.servers
     streams = net.streams(seed, replication)
     out, cumw = net.out, net.cumw
-    dst, tau, cap = net.dst, net.tau, net.cap
+    dst, tau, cap, lag = net.dst, net.tau, net.cap, net.lag
     is_sink = [k == SINK for k in kind]
     is_source = [k == SOURCE for k in kind]
     fails = [m is not None for m in net.mtbf]
@@ -72,8 +74,14 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         refill_svc(s)
 
     st_of = []
+    route = []  # the link a server's finished part takes, or -1 to draw one by weight
     for i in range(n):
-        st_of += [i] * (0 if is_sink[i] else servers[i])
+        k = 0 if is_sink[i] else servers[i]
+        st_of += [i] * k
+        if net.unlimited[i] and len(out[i]) > 1:
+            route += out[i][:k]  # an unlimited source has one server per connection
+        else:
+            route += [single_out[i]] * k
     ns = len(st_of)
     s_part = [0.0] * ns
     s_rem = [0.0] * ns
@@ -190,8 +198,11 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         if sampling:
             mark(su, 0, 0, -1)
         if is_source[su]:
-            put(now, j)
-            births.append(now)
+            b = now - lag[j]
+            if b < 0.0:
+                b = 0.0
+            put(b, j)
+            births.append(b)
         else:
             put(s_part[up], j)
         if now >= warm:
@@ -224,7 +235,15 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
 
     for g in range(ns):
         s = st_of[g]
-        if is_source[s]:
+        if is_source[s] and route[g] >= 0 and lag[route[g]] > 0.0:
+            # The first part of a supply link travels; the later ones were sent just in time.
+            heappush(heap, (lag[route[g]], g, 0.0))
+            end = lag[route[g]]
+            if end > warm:
+                acc_w[s] += min(end, H) - warm
+            if sampling:
+                mark(s, 1, 0, 0)
+        elif is_source[s]:
             start(g, s, 0.0)
         else:
             idle[s].append(g)
@@ -245,7 +264,7 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
             s = st_of[g]
             if sampling:
                 mark(s, -1, 0, 0)
-            j = single_out[s]
+            j = route[g]
             if j < 0:
                 u = rt_pos[s]
                 if u >= len(rt_buf[s]):
@@ -259,8 +278,11 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
                     k += 1
                 j = out[s][k]
             if is_source[s]:
-                if put(now, j):
-                    births.append(now)
+                b = now - lag[j]
+                if b < 0.0:
+                    b = 0.0
+                if put(b, j):
+                    births.append(b)
                     if now >= warm:
                         dep[s] += 1
                     start(g, s, 0.0)

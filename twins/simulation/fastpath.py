@@ -93,6 +93,8 @@ def _draw(net, order, seed, replications, N):
         streams = net.streams(seed, rep)
         for col, i in enumerate(order):
             p = sample(streams(i, 0), net.mean[i], net.cv[i], N)
+            if col == 0 and net.lag[net.out[i][0]] > 0.0:
+                p[0] = net.lag[net.out[i][0]]  # a supply link: only the first part travels (Network)
             if fails:
                 W[col:col + N, col, r] = p
                 if net.mtbf[i] and net.mttr[i] > 0:
@@ -206,10 +208,15 @@ def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, 
     raws = []
     for r, rep in enumerate(replications):
         birth = D[:N, 0, r]
+        handed = birth <= H
+        lag = net.lag[links[0]]
+        if lag > 0.0:
+            # Sent just in time for a handover; like the event engine, only handovers by the horizon exist.
+            birth = np.maximum(birth - lag, 0.0)
         arrive = S[L - 1:L - 1 + N, L - 1, r]
         done = arrive <= H
         raw = {
-            "births": birth[birth <= H],
+            "births": birth[handed],
             "end_birth": birth[done],
             "end_time": arrive[done],
             "working": [0.0] * net.n, "down": [0.0] * net.n, "blocked": [0.0] * net.n,

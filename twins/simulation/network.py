@@ -47,22 +47,34 @@ class Network:
             self.mttr.append(float(s.mttr_s) if fails else None)
         self.unlimited = [k == SOURCE and self.mean[i] == 0.0 for i, k in enumerate(self.kind)]
         links = list(model.links)
+        # An unlimited source supplies each of its connections on demand (CONTRACT.md §4: the next
+        # station never starves): one server per connection, so a split feeds every branch, and no
+        # transport delay beyond the first part's, since the supply is dispatched just in time.
+        for i in range(self.n):
+            if self.unlimited[i]:
+                self.servers[i] = max(1, sum(1 for ln in links if index[ln.source] == i))
         self.link_ids = [ln.id for ln in links]
         self.src = [index[ln.source] for ln in links]
         self.dst = [index[ln.target] for ln in links]
         self.tau = []
         self.cap = []
+        self.lag = []  # transport time of a supply link: its parts left the source this long before arriving
         for ln, a, b in zip(links, self.src, self.dst):
             sa, sb = stations[a], stations[b]
             tau = 0.0
             if ln.transport_speed_mps:
                 tau = math.hypot(sa.x - sb.x, sa.z - sb.z) / float(ln.transport_speed_mps)
             cap = ln.buffer_capacity
-            if cap is None and self.unlimited[a]:
+            lag = 0.0
+            if self.unlimited[a]:
                 # An unlimited supply into an unbounded buffer would flood it at t=0; the contract only
-                # promises that the next station never starves, which a zero-slot handover gives.
-                cap = 1 if tau > 0 else 0
+                # promises that the next station never starves, which a zero-slot handover gives. A
+                # transport time delays the first part only; later parts were sent just in time.
+                if cap is None:
+                    cap = 0
+                lag, tau = tau, 0.0
             self.tau.append(tau)
+            self.lag.append(lag)
             self.cap.append(UNBOUNDED if cap is None else int(cap))
         self.out = [[] for _ in range(self.n)]
         self.inn = [[] for _ in range(self.n)]
