@@ -170,6 +170,7 @@ def seed_demo() -> dict:
         )
         admin = seed_users(factory)["admin"]
     created = False
+    scenario = None
     if factory.baseline_layout_id is None and not Layout.objects.filter(factory=factory).exists():
         with transaction.atomic():
             layout = layout_create(factory=factory, name="Baseline 2026", description="Current shop-floor layout.", by=admin)
@@ -178,13 +179,13 @@ def seed_demo() -> dict:
             for type_name, name, x, z in DECOR:
                 asset_create(layout=layout, data={"asset_type": types[type_name].pk, "name": name, "x": float(x), "z": float(z)}, by=admin)
             layout_set_baseline(layout=layout, by=admin)
-            seed_scenario(layout)
+            scenario = seed_scenario(layout)
         created = True
     for type_name, name, _x, _z in LINE_A + LINE_B:
         if types[type_name].kind in TWIN_KINDS:
             Twin.objects.get_or_create(factory=factory, key=slug(name), defaults={"name": name})
     factory.refresh_from_db()
-    return {"factory": factory, "created": created}
+    return {"factory": factory, "created": created, "scenario": scenario}
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
