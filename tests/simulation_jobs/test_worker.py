@@ -8,51 +8,12 @@ import pytest
 from tests.builders import make_layout
 from twins.models import Asset, SimulationRun
 from twins.services.simulations import _key
-from twins.simulation import runner
-from twins.simulation_model import model_from_dict
 
 from .conftest import GroupListener, new_queue
+from .helpers import URL, create, finished, general_line, in_process, wait_for
 
-URL = "/api/simulations/"
 BATCH_LOG = re.compile(r"Task twins\.simulation\.batch\[([0-9a-f-]+)\] (received|succeeded)")
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def general_line(factory):
-    """source → M1 → M2 (two servers, exponential) → M3 → sink: not a serial line, so the general engine runs it."""
-    layout = make_layout(factory=factory, assets=3, line=True, name="Split line")
-    Asset.objects.filter(layout=layout, name="M2").update(params={"capacity": 2, "cycle_cv": 1.0, "cycle_time_s": 18.0})
-    Asset.objects.filter(layout=layout, name="M1").update(params={"cycle_cv": 0.5})
-    return layout
-
-
-def create(client, layout, **params):
-    body = {"layout": layout.id, "horizon_s": 40_000, "warmup_s": 2_000, "replications": 6, "seed": 11, **params}
-    response = client.post(URL, body, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
-
-
-def wait_for(predicate, timeout: float, what: str, workers=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    logs = "\n".join(f"--- {w.name}\n{w.text()[-2500:]}" for w in workers)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{logs}")
-
-
-def finished(run_id):
-    run = SimulationRun.objects.get(pk=run_id)
-    return run if run.is_finished else None
-
-
-def in_process(run: SimulationRun) -> dict:
-    p = run.params
-    return runner.simulate(model_from_dict(p["model"]), horizon_s=p["horizon_s"], warmup_s=p["warmup_s"],
-                           replications=p["replications"], seed=p["seed"])
 
 
 def test_run_succeeds_on_two_workers_with_contract_results_and_live_progress(people, client_for, worker_pair, settings):
