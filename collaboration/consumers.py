@@ -7,7 +7,8 @@ other frame goes to `room.handlers` (validate → handler → `error` frame).
 
 Close codes: 4401 no valid user, 4403 not a member (or membership lost), 4404 no such layout, 4009 frame
 over 64 KiB, 4008 flooding or too many sockets, 4500 too slow reading (reconnect and resync), 4503 the
-server lost Redis (reconnect). Logging out closes with 4401.
+server lost Redis (reconnect). Logging out closes with 4401. Under `metaverse.server` daphne itself closes
+a message over 64 KiB with 1009 and invalid UTF-8 with 1007 before they reach this handler.
 """
 import logging
 

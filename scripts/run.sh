@@ -29,7 +29,7 @@ echo "==> Seeding the demo plant"
 cat var/seed.log
 
 {
-  echo "web: .venv/bin/daphne -b $HOST -p $PORT --websocket_timeout -1 --ping-interval 5 --ping-timeout 10 metaverse.asgi:application"
+  echo "web: .venv/bin/python -m metaverse.server -b $HOST -p $PORT --websocket_timeout -1 --ping-interval 5 --ping-timeout 10 metaverse.asgi:application"
   echo "worker: .venv/bin/celery -A metaverse worker -l warning -c 2 -n worker@%h"
   echo "beat: .venv/bin/celery -A metaverse beat -l warning -s var/celerybeat-schedule"
   if .venv/bin/python manage.py help demo_feed >/dev/null 2>&1; then

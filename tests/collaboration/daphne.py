@@ -36,7 +36,7 @@ def start_daphne(port: int, *, extra_env=None, cpu=None, log_path=None):
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
         **(extra_env or {}),
     }
-    cmd = [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+    cmd = [sys.executable, "-m", "metaverse.server", "-b", "127.0.0.1", "-p", str(port),  # daphne, as `make run` starts it
            "--ping-interval", "5", "--ping-timeout", "10",
            "metaverse.asgi:application"]
     if cpu is not None:

@@ -101,7 +101,7 @@ class Browser:
     async def _session(self, port: int) -> int:
         try:
             self.ws = await websockets.connect(
-                f"ws://127.0.0.1:{port}/ws/layouts/{self.layout_id}/", origin="http://localhost",
+                f"ws://127.0.0.1:{port}/ws/layouts/{self.layout_id}/", origin=f"http://127.0.0.1:{port}",
                 additional_headers={"Authorization": f"Token {self.key}"}, open_timeout=10, ping_interval=None)
         except (OSError, TimeoutError, websockets.InvalidHandshake):
             return 1006
@@ -223,7 +223,7 @@ async def test_a_client_that_stops_reading_is_closed_with_4500_and_the_others_ke
         url = f"ws://127.0.0.1:{port}/ws/layouts/{draft.id}/"
 
         async def join(name, **kwargs):
-            ws = await websockets.connect(url, origin="http://localhost", additional_headers={"Authorization": f"Token {keys[name]}"},
+            ws = await websockets.connect(url, origin=f"http://127.0.0.1:{port}", additional_headers={"Authorization": f"Token {keys[name]}"},
                                           open_timeout=20, ping_interval=None, **kwargs)
             sockets.append(ws)
             assert json.loads(await asyncio.wait_for(ws.recv(), 20))["type"] == "welcome"

@@ -74,7 +74,7 @@ class Stack:
     def _start_web(self) -> subprocess.Popen:
         log = open(self.tmp / "daphne.log", "a")
         return subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "metaverse.asgi:application"],
+            [sys.executable, "-m", "metaverse.server", "-b", "127.0.0.1", "-p", str(self.port), "metaverse.asgi:application"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
 
