@@ -4,12 +4,18 @@ For each database (a fresh SQLite file under var/, a scratch PostgreSQL database
   1. in-process: the baseline (one ORM `save()` per point, one transaction per batch) and
      `telemetry_ingest` (the product's one ingestion path: validation, COPY/executemany, twin state,
      alarm rules, anomaly flags) on the same points;
-  2. over the wire: daphne (with --pin: on core 0, the generator on core 1) serving POST /api/telemetry/ while N websocket viewers sit in
-     a layout room of the factory; throughput of 5,000-point batches (encoded beforehand) from 2 posting clients, then a latency
-     phase (20 points every 50 ms) whose `twin.changed` frames the viewers time (one clock: this process);
-  3. the MQTT bridge (when a broker answers at $MQTT_URL): N QoS 1 messages, time until all are stored.
+  2. the limit: a bare `COPY` (SQLite: a bare `executemany`) of the very rows the REST phase will send, into the
+     same table, rendered beforehand, from as many connections as there are posting clients, one transaction per
+     batch; the table is emptied before and after, so the limit and the product start from the same state;
+  3. over the wire: daphne (with --pin: on core 0, the generator on core 1) serving POST /api/telemetry/ while N websocket viewers sit in
+     a layout room of the factory; throughput of 5,000-point batches (encoded beforehand) from 2 posting clients, reported
+     also as a share of the bare limit; then a latency phase (20 points every 50 ms) whose `twin.changed` frames the viewers
+     time (one clock: this process);
+  4. the MQTT bridge (when a broker answers at $MQTT_URL): N QoS 1 messages, time until all are stored.
 
-Run from the repo root: `.venv/bin/python bench/ingest.py [--dbs sqlite,postgres] [--viewers 50]`.
+Run from the repo root: `.venv/bin/python bench/ingest.py [--dbs sqlite,postgres] [--viewers 50] [--quick]` (or `make bench
+NAME=ingest`, which finds PostgreSQL and Mosquitto first). PostgreSQL is the server at $BENCH_PG_URL (default
+postgres://postgres@127.0.0.1:5432/bench_ingest; its `postgres` database is used to create the scratch one).
 """
 from __future__ import annotations
 
@@ -32,13 +38,16 @@ sys.path.insert(0, ROOT)
 PY = os.path.join(ROOT, ".venv", "bin", "python")
 TWINS = 20
 BATCH = 5000
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+POSTERS = 2  # posting clients over REST, and connections of the bare COPY
+SQLITE_FILE = f"{ROOT}/var/bench_ingest.sqlite3"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_ingest")
+PG_ADMIN = PG_URL.rsplit("/", 1)[0] + "/postgres"
+TABLE = "twins_telemetrypoint"
+COLUMNS = ("twin_id", "name", "ts", "value", "text", "anomaly")
 
 
 def db_url(kind: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{ROOT}/var/bench_ingest.sqlite3"
-    return os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_ingest")
+    return f"sqlite:///{SQLITE_FILE}" if kind == "sqlite" else PG_URL
 
 
 def env_for(kind: str) -> dict:
@@ -56,14 +65,18 @@ def env_for(kind: str) -> dict:
 def fresh_database(kind: str) -> None:
     if kind == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            path = f"{ROOT}/var/bench_ingest.sqlite3{suffix}"
+            path = f"{SQLITE_FILE}{suffix}"
             if os.path.exists(path):
                 os.remove(path)
         return
     import psycopg
 
     name = db_url(kind).rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"PostgreSQL does not answer at {PG_ADMIN} ({exc}); set BENCH_PG_URL or run --dbs sqlite") from None
+    with admin as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -71,6 +84,13 @@ def fresh_database(kind: str) -> None:
 def points_for(keys: list[str], n: int, *, start: datetime, name: str = "v", rng=random.Random(1)) -> list[dict]:
     return [{"twin": keys[i % len(keys)], "ts": (start + timedelta(microseconds=i * 100)).isoformat(),
              "values": {name: round(rng.gauss(50, 5), 3)}} for i in range(n)]
+
+
+def rest_batches(keys: list[str], points: int) -> list[list[dict]]:
+    """The throughput phase's batches: the REST clients and the bare COPY store exactly these rows."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+    rng = random.Random(2)
+    return [points_for(keys, BATCH, start=start + timedelta(seconds=i), rng=rng) for i in range(points // BATCH)]
 
 
 # --- Worker: runs inside Django, one database per process --------------------------------------------
@@ -101,7 +121,7 @@ def worker(mode: str, viewers: int, points: int, baseline_points: int) -> dict:
             user = make_user(f"viewer-{i:03d}")
             Membership.objects.create(factory=factory, user=user, role=Role.VIEWER)
             tokens.append(Token.objects.create(user=user).key)
-        return {"factory": factory.id, "layout": layout.id, "keys": [t.key for t in twins],
+        return {"factory": factory.id, "layout": layout.id, "keys": [t.key for t in twins], "twin_ids": {t.key: t.id for t in twins},
                 "dev_token": Token.objects.create(user=dev).key, "viewer_tokens": tokens}
 
     from twins.models import Factory
@@ -146,7 +166,7 @@ def scalar(kind: str, sql: str, *params) -> int:
     if kind == "sqlite":
         import sqlite3
 
-        with sqlite3.connect(f"{ROOT}/var/bench_ingest.sqlite3", timeout=30) as conn:
+        with sqlite3.connect(SQLITE_FILE, timeout=30) as conn:
             return conn.execute(sql.replace("%s", "?"), params).fetchone()[0]
     import psycopg
 
@@ -161,6 +181,71 @@ def count_points(kind: str, after_id: int = 0) -> int:
 
 def last_point_id(kind: str) -> int:
     return scalar(kind, "SELECT COALESCE(MAX(id), 0) FROM twins_telemetrypoint")
+
+
+def empty_table(kind: str) -> None:
+    """No rows and no dead tuples: the bare limit and the REST phase each start from this state."""
+    if kind == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(SQLITE_FILE, timeout=30) as conn:
+            conn.execute(f"DELETE FROM {TABLE}")
+        return
+    import psycopg
+
+    with psycopg.connect(db_url(kind), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLE}")
+
+
+# --- The limit: the database's own bulk load of the same rows, nothing of the product --------------------
+
+def bare_limit(kind: str, batches: list[list[dict]], twin_ids: dict[str, int]) -> dict:
+    """Rows/s of a bare COPY (SQLite: executemany with the product's PRAGMAs) of `batches` into the points table,
+    one transaction per batch, from POSTERS connections side by side; the rows are rendered before the clock starts."""
+    if kind == "sqlite":
+        import sqlite3
+
+        rows = [[(twin_ids[p["twin"]], "v", datetime.fromisoformat(p["ts"]).replace(tzinfo=None).isoformat(" "), p["values"]["v"], "", False)
+                 for p in batch] for batch in batches]
+        sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['?'] * len(COLUMNS))})"
+        # SQLite has one writer at a time, so one connection: more would only queue on the file lock.
+        with sqlite3.connect(SQLITE_FILE, timeout=30, isolation_level=None) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            t0 = time.perf_counter()
+            for batch in rows:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(sql, batch)
+                conn.execute("COMMIT")
+            elapsed = time.perf_counter() - t0
+        return {"bare_pps": sum(map(len, rows)) / elapsed, "bare_kind": "executemany", "bare_connections": 1}
+    import psycopg
+
+    texts = ["".join(f"{twin_ids[p['twin']]}\tv\t{p['ts']}\t{p['values']['v']!r}\t\tf\n" for p in batch).encode() for batch in batches]
+    sql = f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN"
+    conns = [psycopg.connect(db_url(kind)) for _ in range(POSTERS)]
+
+    def load(conn, mine):
+        for text in mine:
+            with conn.transaction(), conn.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write(text)
+
+    try:
+        threads = [threading.Thread(target=load, args=(conn, texts[k::POSTERS])) for k, conn in enumerate(conns)]
+        t0 = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - t0
+    finally:
+        for conn in conns:
+            conn.close()
+    stored = count_points(kind)
+    expected = sum(map(len, batches))
+    if stored != expected:
+        raise SystemExit(f"bare COPY stored {stored} rows, expected {expected}")
+    return {"bare_pps": expected / elapsed, "bare_kind": "COPY", "bare_connections": POSTERS}
 
 
 # --- Orchestrator: daphne, viewers, posting clients --------------------------------------------------
@@ -196,7 +281,7 @@ class Poster:
         return json.loads(body)["accepted"]
 
 
-async def viewers_phase(port: int, setup: dict, args, daphne_pid: int) -> dict:
+async def viewers_phase(port: int, setup: dict, args, daphne_pid: int, batches: list[list[dict]]) -> dict:
     import websockets
 
     url = f"ws://127.0.0.1:{port}/ws/layouts/{setup['layout']}/"
@@ -226,12 +311,11 @@ async def viewers_phase(port: int, setup: dict, args, daphne_pid: int) -> dict:
 
     # Throughput: 5,000-point batches from two keep-alive clients while the viewers watch.
     keys = setup["keys"]
-    start = datetime.now(UTC) - timedelta(hours=6)
-    posters = [Poster(port, setup["dev_token"], setup["factory"]) for _ in range(2)]
+    posters = [Poster(port, setup["dev_token"], setup["factory"]) for _ in range(POSTERS)]
     # Bodies encoded beforehand: the generator's own JSON encoding is not the product's cost.
-    batches = [posters[0].body(points_for(keys, BATCH, start=start + timedelta(seconds=i))) for i in range(args.points // BATCH)]
+    bodies = [posters[0].body(batch) for batch in batches]
     cpu0, t0 = cpu_seconds(daphne_pid), time.perf_counter()
-    await asyncio.gather(*(asyncio.to_thread(lambda p=p, k=k: [p.post(b) for b in batches[k::2]]) for k, p in enumerate(posters)))
+    await asyncio.gather(*(asyncio.to_thread(lambda p=p, k=k: [p.post(b) for b in bodies[k::POSTERS]]) for k, p in enumerate(posters)))
     rest_s = time.perf_counter() - t0
     rest_cpu = (cpu_seconds(daphne_pid) - cpu0) / rest_s
 
@@ -253,7 +337,7 @@ async def viewers_phase(port: int, setup: dict, args, daphne_pid: int) -> dict:
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies.sort()
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 100 else [float("nan")] * 99
-    return {"rest_pps": len(batches) * BATCH / rest_s, "rest_cpu": rest_cpu, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
+    return {"rest_pps": len(bodies) * BATCH / rest_s, "rest_cpu": rest_cpu, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
             "max_ms": latencies[-1] * 1000 if latencies else float("nan"), "samples": len(latencies),
             "frames_per_viewer_s": frames[0] / len(setup["viewer_tokens"]) / lat_s, "latency_cpu": lat_cpu}
 
@@ -316,6 +400,11 @@ def bench_db(kind: str, args) -> dict:
     setup = run_worker(kind, "setup", args)
     inproc = run_worker(kind, "inprocess", args)
     assert inproc["stored"] == inproc["expected"], inproc
+    batches = rest_batches(setup["keys"], args.points)
+    empty_table(kind)
+    print(f"==> {kind}: bare bulk load of the REST phase's {sum(map(len, batches)):,} rows", flush=True)
+    bare = bare_limit(kind, batches, setup["twin_ids"])
+    empty_table(kind)
     port = free_port()
     cmd = [os.path.join(ROOT, ".venv", "bin", "daphne"), "-b", "127.0.0.1", "-p", str(port), "metaverse.asgi:application"]
     daphne = subprocess.Popen((["taskset", "-c", "0"] if args.pin else []) + cmd, env=env_for(kind), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -326,25 +415,29 @@ def bench_db(kind: str, args) -> dict:
                 break
             except OSError:
                 time.sleep(0.1)
-        wire = asyncio.run(viewers_phase(port, setup, args, daphne.pid))
+        wire = asyncio.run(viewers_phase(port, setup, args, daphne.pid, batches))
     finally:
         daphne.terminate()
         daphne.wait(10)
     mqtt = mqtt_phase(kind, setup, args.mqtt_messages) if args.mqtt_messages else None
-    return {**inproc, **wire, "mqtt": mqtt}
+    return {**inproc, **bare, **wire, "mqtt": mqtt}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dbs", default="sqlite,postgres")
+    parser.add_argument("--dbs", default=os.environ.get("BENCH_DBS", "sqlite,postgres"))
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--points", type=int, default=400_000)
     parser.add_argument("--baseline-points", type=int, default=10_000)
     parser.add_argument("--latency-s", type=float, default=10.0)
     parser.add_argument("--mqtt-messages", type=int, default=5_000)
     parser.add_argument("--pin", action="store_true", help="daphne on core 0, this generator on core 1 (on a quiet machine)")
+    parser.add_argument("--quick", action="store_true", help="a small run that checks the script works (no figures)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.viewers, args.points, args.baseline_points = min(args.viewers, 5), min(args.points, 20_000), min(args.baseline_points, 2_000)
+        args.latency_s, args.mqtt_messages = min(args.latency_s, 6.0), min(args.mqtt_messages, 500)
     if args.worker:
         print(json.dumps(worker(args.worker, args.viewers, args.points, args.baseline_points)))
         return
@@ -352,19 +445,20 @@ def main():
         os.sched_setaffinity(0, {1})  # the load generator on core 1, daphne on core 0
     results = {kind: bench_db(kind, args) for kind in args.dbs.split(",")}
     print()
-    print(f"{'db':<9} {'save()/point':>13} {'ingest in-proc':>15} {'ratio':>6} {'per CPU-s':>10} {'REST+viewers':>13} {'daphne CPU':>10} "
-          f"{'MQTT':>8} {'p50 ms':>7} {'p99 ms':>7} {'frames/s':>8} {'load':>5}")
+    print(f"{'db':<9} {'save()/point':>13} {'ingest in-proc':>15} {'ratio':>6} {'per CPU-s':>10} {'bare limit':>20} {'REST+viewers':>13} "
+          f"{'of limit':>8} {'daphne CPU':>10} {'MQTT':>8} {'p50 ms':>7} {'p99 ms':>7} {'frames/s':>8} {'load':>5}")
     for kind, r in results.items():
         mq = f"{r['mqtt']['mqtt_pps']:8.0f}" if r["mqtt"] else f"{'-':>8}"
+        bare = f"{r['bare_pps']:.0f} ({r['bare_kind']})"
         print(f"{kind:<9} {r['baseline_pps']:13.0f} {r['product_pps']:15.0f} {r['product_pps'] / r['baseline_pps']:5.1f}x "
-              f"{r['product_per_cpu_s']:10.0f} {r['rest_pps']:13.0f} {r['rest_cpu'] * 100:9.0f}% {mq} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} "
-              f"{r['frames_per_viewer_s']:8.1f} {r['load_avg']:5.1f}")
+              f"{r['product_per_cpu_s']:10.0f} {bare:>20} {r['rest_pps']:13.0f} {r['rest_pps'] / r['bare_pps']:7.2f}x {r['rest_cpu'] * 100:9.0f}% "
+              f"{mq} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} {r['frames_per_viewer_s']:8.1f} {r['load_avg']:5.1f}")
     print()
-    print("points/s stored (in-process / REST with viewers) and ingest→twin.changed p99 at "
-          f"{args.viewers} viewers: " + "; ".join(
-              f"{k} {r['product_pps']:.0f} / {r['rest_pps']:.0f} pts/s ({r['product_pps'] / r['baseline_pps']:.1f}x save()), p99 {r['p99_ms']:.0f} ms"
+    print("points/s stored (in-process / REST with viewers), REST as a share of a bare bulk load of the same rows in the same "
+          f"table, and ingest→twin.changed p99 at {args.viewers} viewers: " + "; ".join(
+              f"{k} {r['product_pps']:.0f} / {r['rest_pps']:.0f} pts/s ({r['product_pps'] / r['baseline_pps']:.1f}x save()), "
+              f"REST {r['rest_pps'] / r['bare_pps']:.2f}x bare {r['bare_kind']} ({r['bare_pps']:.0f} rows/s), p99 {r['p99_ms']:.0f} ms"
               for k, r in results.items()))
-
 
 if __name__ == "__main__":
     main()
