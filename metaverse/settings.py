@@ -139,6 +139,8 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30, "prefix": os.environ.get("METAVERSE_CHANNEL_PREFIX", "asgi")},
     }
 }
+# A soft lock on an asset in a room lives this long after its holder's last pose or edit (CONTRACT.md §5).
+ROOM_LOCK_TTL_S = 30.0
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
@@ -156,6 +158,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {}
+# Simulation runs: an optional dedicated Celery queue, and how often beat's watchdog resends lost work.
+SIMULATION_QUEUE = os.environ.get("SIMULATION_QUEUE", "")
+SIMULATION_WATCHDOG_S = float(os.environ.get("SIMULATION_WATCHDOG_S", 15))
 
 MQTT_URL = os.environ.get("MQTT_URL", "")
 
@@ -171,7 +176,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "twins.api.errors.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    # JSON only, no browsable-API HTML (CONTRACT.md §3): an Accept without JSON in it gets a JSON 406.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["twins.api.parsers.FastJSONParser", "rest_framework.parsers.FormParser",
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_THROTTLE_RATES": {"login": "30/min"},
@@ -185,6 +191,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "twins.api.schema.document_error_responses"],
 }
 
 # --- Login throttling (django-axes) -------------------------------------------------------------------

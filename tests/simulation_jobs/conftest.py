@@ -8,7 +8,9 @@ test run ever sees these tasks. The worker shares the test database: on SQLite t
 import asyncio
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +22,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pytest
 import redis
 from channels.layers import channel_layers
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings as django_settings
 from django.db import connections
 
@@ -80,16 +83,27 @@ def sim_queue(settings):
 class Worker:
     """`celery worker` in its own process group, logging to a file we can read."""
 
-    def __init__(self, *, queue: str, name: str, log_dir: Path, visibility_timeout: float | None = None, concurrency: int = 1):
+    def __init__(self, *, queue: str, name: str, log_dir: Path, visibility_timeout: float | None = None, concurrency: int = 1,
+                 redis_url: str | None = None, watchdog_s: float | None = None):
+        """`redis_url`: a Redis of the test's own for everything (broker, channel layer, room state) instead
+        of the shared one; `watchdog_s`: also run Celery beat in this worker, with the simulation watchdog
+        on this queue every `watchdog_s` seconds."""
         self.queue, self.name = queue, f"{name}-{SESSION}"
         self.log = log_dir / f"{self.name}.log"
-        env = {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_BROKER_URL": broker_url(),
-               "CELERY_RESULT_BACKEND": broker_url(), "METAVERSE_TESTING": "1", "PYTHONUNBUFFERED": "1"}
+        broker = redis_url or broker_url()
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_BROKER_URL": broker,
+               "CELERY_RESULT_BACKEND": broker, "METAVERSE_TESTING": "1", "PYTHONUNBUFFERED": "1"}
+        if redis_url:
+            env["REDIS_URL"] = redis_url
         if visibility_timeout:
             env["SIM_TEST_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
+        beat = []
+        if watchdog_s:
+            env.update(SIMULATION_QUEUE=queue, SIMULATION_WATCHDOG_S=str(watchdog_s))
+            beat = ["-B", "-s", str(log_dir / f"{self.name}-beat-schedule")]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tests.simulation_jobs.worker_app", "worker", "-Q", queue,
-             "-n", f"{self.name}@%h", "-c", str(concurrency), "-P", "prefork", "-l", "INFO",
+             "-n", f"{self.name}@%h", "-c", str(concurrency), "-P", "prefork", "-l", "INFO", *beat,
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--prefetch-multiplier", "1"],
             cwd=ROOT, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -154,15 +168,21 @@ def worker_pair(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 class GroupListener:
-    """Collects the `room.event` frames sent to a channel-layer group (e.g. `layout.7`) in a thread."""
+    """Collects the `room.event` frames sent to a channel-layer group (e.g. `layout.7`) in a thread; on the
+    shared Redis, or on `redis_url`."""
 
-    def __init__(self, group: str):
+    def __init__(self, group: str, redis_url: str | None = None):
         self.group, self.events, self._stop, self.error = group, [], threading.Event(), None
+        self.redis_url = redis_url
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
     async def _main(self):
-        layer = channel_layers.make_backend("default")  # its own connections, on this thread's loop
+        if self.redis_url:
+            config = {**django_settings.CHANNEL_LAYERS["default"]["CONFIG"], "hosts": [self.redis_url]}
+            layer = RedisChannelLayer(**config)
+        else:
+            layer = channel_layers.make_backend("default")  # its own connections, on this thread's loop
         channel = await layer.new_channel()
         await layer.group_add(self.group, channel)
         self._ready.set()
@@ -206,3 +226,57 @@ class GroupListener:
 
     def timed(self, run_id: int) -> list[tuple[float, dict]]:
         return [(t, e) for t, e in self.events if e.get("type") == "sim.progress" and e.get("id") == run_id]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, without persistence (like scripts/redis.sh): it can be killed and
+    started again, empty, on the same port, or flushed, without touching anyone else's Redis."""
+
+    def __init__(self, workdir: Path):
+        self.bin = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not Path(self.bin).exists():
+            pytest.fail("redis-server not found: install Debian's redis-server (scripts/redis.sh needs it too).")
+        self.dir = workdir
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.bin, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            cwd=ROOT, stdout=(self.dir / "redis.log").open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=0.5).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start; see {self.dir / 'redis.log'}")
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    if server.proc.poll() is None:
+        server.kill()
+
+
+@pytest.fixture
+def producer_on():
+    """Point this process's Celery producer at another broker for one test (then back at the test broker)."""
+    def point(url: str) -> None:
+        celery_app.conf.broker_url = url
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    yield point
+    point(broker_url())

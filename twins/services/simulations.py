@@ -2,16 +2,16 @@
 
 Life of a run: `simulation_create` stores it `queued` with a JSON snapshot of the layout's model and
 enqueues `simulation_run_task` once the transaction commits. That task calls `simulation_start`, which
-claims the run (`queued`/`running` → `running`, attempts + 1) and returns the replication batches; the task
-fans them out as a Celery group. Each batch calls `simulation_run_batch`, which stores every finished
-replication in a Redis hash keyed by replication number (so a redelivered or duplicated batch never
-counts a replication twice) and, when the hash is complete, combines the replications and finishes the
-run with a conditional update (`running` → `succeeded`): whoever gets there first wins, everyone else
-is a no-op. A cancel flips the status in the database; batches look at it before every replication.
+claims the run (`queued`/`running` → `running`, attempts + 1) and returns the replication batches, and
+`simulation_dispatch` fans them out as a Celery group. Each batch calls `simulation_run_batch`, which
+stores every finished replication in the database, once per replication number (so a redelivered or
+duplicated batch never counts a replication twice), and, when all are there, combines them and finishes
+the run with a conditional update (`running` → `succeeded`): whoever gets there first wins, everyone else
+is a no-op. A cancel flips the status in the database; batches look at it before and inside every
+replication. Messages lost with a Redis restart are sent again by `simulation_recover` (the watchdog).
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -37,6 +37,7 @@ from ..simulation_model import (
     model_to_dict,
     validated_model,
 )
+from . import simulation_store as store
 from .common import finite_number, lock_layout, require_role
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ MAX_SEED = 2**63 - 1
 BATCHES_MAX = 8  # a run is cut into at most this many batches of replications (the units of fan-out)
 PUBLISH_INTERVAL_S = 0.25  # sim.progress at most four times a second per run, across all workers
 CANCEL_POLL_S = 0.2
-STORE_TTL_S = 24 * 3600
+RECOVER_GRACE_S = 10.0  # a run younger than this may still be on its way into the broker
 
 
 # --- creating ------------------------------------------------------------------------------------------
@@ -144,19 +145,29 @@ def simulation_create(*, layout: Layout, params: dict, by) -> SimulationRun:
         run = SimulationRun.objects.create(
             layout=layout, layout_revision=layout.revision, status=Status.QUEUED, progress=0.0,
             params={**cleaned, "model": model_to_dict(model)}, created_by=by,
+            queue=getattr(settings, "SIMULATION_QUEUE", None) or "",
         )
         audit_append(factory_id=layout.factory_id, actor=by, action="simulation.create", object_type="simulation",
                      object_id=run.id, layout_id=layout.id, data={**cleaned, "layout_revision": layout.revision})
         _publish(run.id, layout.id, Status.QUEUED, 0.0, force=True)
-        transaction.on_commit(lambda: _enqueue(run.id))
+        transaction.on_commit(lambda: _enqueue(run.id, run.queue))
     return run
 
 
-def _enqueue(run_id: int) -> None:
+def _enqueue(run_id: int, queue: str) -> None:
+    """Send the start task (the mark first: a Redis that loses the message loses the mark with it). With
+    Redis away the run stays `queued` and the watchdog sends it once Redis is back."""
     from ..tasks.simulation import simulation_run_task
 
-    queue = getattr(settings, "SIMULATION_QUEUE", None)
-    simulation_run_task.apply_async((run_id,), **({"queue": queue} if queue else {}))
+    try:
+        store.sent_mark(run_id, store.START)
+        simulation_run_task.apply_async((run_id,), **_on(queue))
+    except Exception:
+        log.warning("could not enqueue simulation run %s; the watchdog will", run_id, exc_info=True)
+
+
+def _on(queue: str) -> dict:
+    return {"queue": queue} if queue else {}
 
 
 def simulation_cancel(*, run: SimulationRun, by) -> SimulationRun:
@@ -167,10 +178,11 @@ def simulation_cancel(*, run: SimulationRun, by) -> SimulationRun:
         run.refresh_from_db()
         if not updated:
             raise Conflict(f"Run {run.id} has already {run.status}; there is nothing to cancel.")
+        store.replications_delete(run.id)
         audit_append(factory_id=run.layout.factory_id, actor=by, action="simulation.cancel", object_type="simulation",
                      object_id=run.id, layout_id=run.layout_id, data={"progress": run.progress})
         _publish(run.id, run.layout_id, Status.CANCELLED, run.progress, force=True)
-    transaction.on_commit(lambda: _store_delete(run.id))
+    transaction.on_commit(lambda: _ended(run.id))
     return run
 
 
@@ -188,18 +200,54 @@ def simulation_start(*, run_id: int, task_id: str = "") -> list[list[int]] | Non
     return plan_batches(run.params["replications"])
 
 
-def plan_batches(replications: int) -> list[list[int]]:
-    size = math.ceil(replications / min(replications, BATCHES_MAX))
-    return [list(range(first, min(replications, first + size))) for first in range(0, replications, size)]
+def plan_batches(replications: int | list[int]) -> list[list[int]]:
+    """At most BATCHES_MAX batches of consecutive replications: of range(n), or of the given numbers."""
+    reps = list(range(replications)) if isinstance(replications, int) else list(replications)
+    size = math.ceil(len(reps) / min(len(reps), BATCHES_MAX))
+    return [reps[first:first + size] for first in range(0, len(reps), size)]
 
 
 def was_dispatched(run_id: int) -> bool:
-    """A redelivered start task does not fan the batches out a second time once they are all sent."""
-    return bool(redis_state.client().exists(_key(run_id, "dispatched")))
+    """A redelivered start task does not fan the batches out a second time once they are sent."""
+    return store.sent_what(run_id) == store.BATCHES
 
 
-def mark_dispatched(run_id: int) -> None:
-    redis_state.client().set(_key(run_id, "dispatched"), "1", ex=STORE_TTL_S)
+def simulation_dispatch(*, run_id: int, batches: list[list[int]]) -> None:
+    """Fan the batches out as a Celery group on the run's queue. The mark goes first, so that a Redis that
+    loses the messages loses the mark too; a send that fails half-way takes the mark away again."""
+    from celery import group
+
+    from ..tasks.simulation import simulation_batch_task
+
+    queue = SimulationRun.objects.values_list("queue", flat=True).get(pk=run_id)
+    store.sent_mark(run_id, store.BATCHES)
+    try:
+        group(simulation_batch_task.s(run_id, reps) for reps in batches).apply_async(**_on(queue))
+    except Exception:
+        store.sent_clear(run_id)
+        raise
+
+
+def simulation_recover(*, run_id: int) -> bool:
+    """Send a run's missing work again if its messages are gone from the broker (a Redis restart or flush
+    took them and the mark with them): the start task of a `queued` run, the batches of the replications a
+    `running` run has not stored (none missing: one empty batch, which combines). True if it sent anything.
+    Claiming the mark with SET NX makes two recoveries of one run send once."""
+    run = SimulationRun.objects.filter(pk=run_id, status__in=[Status.QUEUED, Status.RUNNING]).first()
+    if run is None or (timezone.now() - run.created_at).total_seconds() < RECOVER_GRACE_S:
+        return False
+    what = store.START if run.status == Status.QUEUED else store.BATCHES
+    if not store.sent_mark(run_id, what, only_if_absent=True):
+        return False
+    if what == store.START:
+        log.warning("simulation run %s: its start task was lost; sending it again", run_id)
+        _enqueue(run_id, run.queue)
+        return True
+    done = store.replications_done(run_id)
+    missing = [r for r in range(run.params["replications"]) if r not in done]
+    log.warning("simulation run %s: its batches were lost; sending replications %s again", run_id, missing)
+    simulation_dispatch(run_id=run_id, batches=plan_batches(missing) if missing else [[]])
+    return True
 
 
 def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
@@ -210,11 +258,11 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
     p = run.params
     model = model_from_dict(p["model"])
     cancelled = _cancel_watch(run_id)
-    store = redis_state.client()
-    reps_key = _key(run_id, "reps")
-    todo = [r for r in replications if not store.hexists(reps_key, str(r))]
+    done = store.replications_done(run_id)
+    todo = [r for r in replications if r not in done]
+    progress = _ProgressReport(run_id=run_id, layout_id=run.layout_id, total=p["replications"], stored=len(done))
     # The fast path vectorises over replications: it takes a batch in one call. The event engine runs them one
-    # at a time, so the room sees progress after each (and a cancel is honoured inside a long one).
+    # at a time and reports from inside each, so the room sees a long one advance (and a cancel is honoured in it).
     step = max(1, len(todo)) if runner.is_vectorised(model, p["horizon_s"]) else 1
     for first in range(0, len(todo), step):
         chunk = todo[first:first + step]
@@ -222,7 +270,7 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
             return
         try:
             reps = runner.run_replications(model, horizon_s=p["horizon_s"], warmup_s=p["warmup_s"], seed=p["seed"],
-                                           replications=chunk, should_cancel=cancelled)
+                                           replications=chunk, should_cancel=cancelled, progress=progress)
         except runner.Cancelled:
             return
         except ModelError as exc:  # the snapshot was validated, so this means the engine disagrees
@@ -235,36 +283,41 @@ def simulation_run_batch(*, run_id: int, replications: list[int]) -> None:
             return
         if cancelled(fresh=True):  # cancelled while these replications ran: keep nothing of them
             return
-        pipe = store.pipeline()
-        for rep in reps:
-            pipe.hset(reps_key, str(rep["replication"]), json.dumps(rep, separators=(",", ":")))
-        pipe.expire(reps_key, STORE_TTL_S)
-        pipe.hlen(reps_key)
-        done = pipe.execute()[-1]
-        simulation_progress(run_id=run_id, layout_id=run.layout_id, progress=done / p["replications"])
-    _maybe_combine(run, model)
+        progress.stored = store.replications_save(run_id=run_id, reps=reps)
+        simulation_progress(run_id=run_id, layout_id=run.layout_id, progress=progress.stored / p["replications"])
+    if not _maybe_combine(run, model):
+        _recover_quietly(run_id)  # this batch is done; if the others were lost meanwhile, don't wait for the watchdog
 
 
-def _maybe_combine(run: SimulationRun, model: Model) -> None:
+def _maybe_combine(run: SimulationRun, model: Model) -> bool:
+    """Combine and finish if every replication is stored; False if some are still missing."""
     p = run.params
-    raw = redis_state.client().hgetall(_key(run.id, "reps"))
-    if len(raw) < p["replications"]:
-        return
-    reps = [json.loads(v) for v in raw.values()]
+    reps = store.replications_load(run.id)
+    if len(reps) < p["replications"]:
+        return False
     try:
         results = runner.combine(model, reps, horizon_s=p["horizon_s"], warmup_s=p["warmup_s"])
     except Exception as exc:
         log.exception("simulation run %s: combining failed", run.id)
         simulation_fail(run_id=run.id, error=f"Combining the replications failed: {type(exc).__name__}: {exc}")
-        return
+        return True
     simulation_finish(run_id=run.id, results=results)
+    return True
+
+
+def _recover_quietly(run_id: int) -> None:
+    try:
+        simulation_recover(run_id=run_id)
+    except Exception:  # Redis still away: the watchdog tries again on its next beat
+        log.warning("simulation run %s: recovery check failed", run_id, exc_info=True)
 
 
 def simulation_progress(*, run_id: int, layout_id: int, progress: float) -> None:
-    """Record progress (never backwards) and tell the room, at most a few times a second."""
+    """Record progress and tell the room, at most a few times a second; only a step forward is news (with
+    several workers reporting, one that lags behind says nothing)."""
     progress = max(0.0, min(1.0, float(progress)))
-    SimulationRun.objects.filter(pk=run_id, status=Status.RUNNING, progress__lt=progress).update(progress=progress)
-    _publish(run_id, layout_id, Status.RUNNING, progress)
+    if SimulationRun.objects.filter(pk=run_id, status=Status.RUNNING, progress__lt=progress).update(progress=progress):
+        _publish(run_id, layout_id, Status.RUNNING, progress)
 
 
 def simulation_finish(*, run_id: int, results: dict) -> bool:
@@ -273,10 +326,10 @@ def simulation_finish(*, run_id: int, results: dict) -> bool:
         done = SimulationRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
             status=Status.SUCCEEDED, progress=1.0, results=results, error="", finished_at=timezone.now())
         if done:
+            store.replications_delete(run_id)
             layout_id = SimulationRun.objects.values_list("layout_id", flat=True).get(pk=run_id)
             _publish(run_id, layout_id, Status.SUCCEEDED, 1.0, force=True)
-    if done:
-        _store_delete(run_id)
+            transaction.on_commit(lambda: _ended(run_id))
     return bool(done)
 
 
@@ -285,10 +338,10 @@ def simulation_fail(*, run_id: int, error: str) -> bool:
         done = SimulationRun.objects.filter(pk=run_id, status__in=[Status.QUEUED, Status.RUNNING]).update(
             status=Status.FAILED, error=str(error)[:5000], finished_at=timezone.now())
         if done:
+            store.replications_delete(run_id)
             run = SimulationRun.objects.get(pk=run_id)
             _publish(run_id, run.layout_id, Status.FAILED, run.progress, force=True)
-    if done:
-        _store_delete(run_id)
+            transaction.on_commit(lambda: _ended(run_id))
     return bool(done)
 
 
@@ -299,11 +352,28 @@ def _key(run_id: int, what: str) -> str:
     return f"{prefix}:mv:sim:{run_id}:{what}"
 
 
-def _store_delete(run_id: int) -> None:
+def _ended(run_id: int) -> None:
+    """A run that ended needs its Redis keys no more (best effort: they expire anyway)."""
+    store.sent_clear(run_id)
     try:
-        redis_state.client().delete(*(_key(run_id, k) for k in ("reps", "pub", "dispatched")))
+        redis_state.client().delete(_key(run_id, "pub"))
     except Exception:
-        log.warning("could not clean up the replication store of run %s", run_id, exc_info=True)
+        log.warning("could not clean up the progress throttle of run %s", run_id, exc_info=True)
+
+
+class _ProgressReport:
+    """The runner's progress(done) for one batch: (replications stored + done in this batch) / total, sent
+    at most every PUBLISH_INTERVAL_S from this worker, so a long replication reports a few times a second."""
+
+    def __init__(self, *, run_id: int, layout_id: int, total: int, stored: int):
+        self.run_id, self.layout_id, self.total, self.stored = run_id, layout_id, total, stored
+        self.at = time.monotonic()
+
+    def __call__(self, done: float) -> None:
+        now = time.monotonic()
+        if now - self.at >= PUBLISH_INTERVAL_S:
+            self.at = now
+            simulation_progress(run_id=self.run_id, layout_id=self.layout_id, progress=(self.stored + done) / self.total)
 
 
 def _cancel_watch(run_id: int):
