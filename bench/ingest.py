@@ -406,7 +406,7 @@ def bench_db(kind: str, args) -> dict:
     bare = bare_limit(kind, batches, setup["twin_ids"])
     empty_table(kind)
     port = free_port()
-    cmd = [os.path.join(ROOT, ".venv", "bin", "daphne"), "-b", "127.0.0.1", "-p", str(port), "metaverse.asgi:application"]
+    cmd = [PY, "-m", "metaverse.server", "-b", "127.0.0.1", "-p", str(port), "metaverse.asgi:application"]  # daphne as deployed
     daphne = subprocess.Popen((["taskset", "-c", "0"] if args.pin else []) + cmd, env=env_for(kind), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(200):

@@ -1,12 +1,14 @@
 """Realtime fan-out (docs BENCHMARKS.md §1): N clients at 10 poses/s in one layout room.
 
 Three servers in the same run, each pinned with its Redis to core 0 (generators on core 1):
-  room   daphne + metaverse.asgi (the product: per-process pose tick, pre-encoded pieces)
-  naive  daphne + a Channels consumer doing one group_send per pose (the baseline)
+  room   daphne (metaverse.server) + metaverse.asgi (the product: per-process pose tick, pre-encoded pieces)
+  naive  the same daphne + a Channels consumer doing one group_send per pose (the baseline)
   relay  a plain `websockets` server coalescing at 20 Hz (the limit)
 Probe clients decode every frame: latency = arrival - send time carried in the pose (one clock),
-freshness = share of the senders' poses that reached the probes. Run: .venv/bin/python bench/realtime.py
-[--sizes 10,25,50,100,200] [--seconds 6]
+freshness = share of the senders' poses that reached the probes. At N = --edit-at an editor sends an asset edit
+every 0.5 s; every member of the room (all N clients and the editor, across both generator processes, one
+clock) notes when its `applied` frame arrives, and an edit's round trip ends at the last member to get it.
+Run: .venv/bin/python bench/realtime.py [--sizes 10,25,50,100,200] [--seconds 6] [--quick]
 """
 import argparse
 import asyncio
@@ -14,7 +16,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,13 +121,12 @@ async def gen_main(cfg: dict) -> None:
     import websockets
 
     url, clients, seconds, warm = cfg["url"], cfg["clients"], cfg["seconds"], cfg["warm"]
-    origin = "http://localhost"
+    origin = "http://" + url.split("://", 1)[1].split("/", 1)[0]  # the server's own origin, as a browser on its page sends
     sent: dict[str, list[float]] = {}     # uid -> send times (ms) by seq
     seen: dict[str, set] = {}             # probe -> {(uid, seq)}
     lat: list[float] = []
-    edit_rtt: list[float] = []
     ops_sent: dict[str, float] = {}
-    ops_seen: dict[str, int] = {}
+    applied_at: dict[str, dict[str, float]] = {}  # op id -> {member uid: arrival (ms)}
     lags: list[float] = []
     t0 = cfg["t0"]
     start_at = time.time() + 2.0 + warm
@@ -154,25 +154,28 @@ async def gen_main(cfg: dict) -> None:
         if len(connected) == len(clients):
             print(f"gen {cfg['gen']}: {len(clients)} connected {time.time() - start_at:+.1f}s from the window", file=sys.stderr)
 
+        def note_applied(text):
+            frame = json.loads(text)
+            if frame.get("type") == "applied" and frame.get("id"):
+                applied_at.setdefault(frame["id"], {})[uid] = now_ms()
+            return frame
+
         async def reader():
             async for text in ws:
                 if not probe:
+                    if '"applied"' in text:  # every member times the edits; only probes decode the poses
+                        note_applied(text)
                     continue
                 t = time.time()
                 if not (start_at <= t <= stop_at + 1.0):
                     continue
-                frame = json.loads(text)
-                kind = frame.get("type")
-                if kind == "poses":
+                frame = note_applied(text)
+                if frame.get("type") == "poses":
                     arrived = now_ms()
                     for sender, pose in frame["poses"].items():
                         seq = int(pose["p"][0])
                         seen.setdefault(uid, set()).add((sender, seq))
                         lat.append(arrived - pose["p"][1])
-                elif kind == "applied" and frame.get("id") in ops_sent:
-                    ops_seen[frame["id"]] = ops_seen.get(frame["id"], 0) + 1
-                    if ops_seen[frame["id"]] == cfg["probes"]:
-                        edit_rtt.append(now_ms() - ops_sent[frame["id"]])
 
         task = asyncio.ensure_future(reader())
         await asyncio.sleep(random.random() / HZ)
@@ -190,9 +193,13 @@ async def gen_main(cfg: dict) -> None:
         if not token:
             return
         ws = await websockets.connect(f"{url}?uid=editor", origin=origin, additional_headers={"Authorization": f"Token {token}"}, open_timeout=60)
-        async def drain():
-            async for _ in ws:
-                pass
+
+        async def drain():  # the editor is a member too: its own `applied` counts like everyone's
+            async for text in ws:
+                if '"applied"' in text:
+                    frame = json.loads(text)
+                    if frame.get("type") == "applied" and frame.get("id"):
+                        applied_at.setdefault(frame["id"], {})["editor"] = now_ms()
         asyncio.ensure_future(drain())
         while time.time() < start_at:
             await asyncio.sleep(0.05)
@@ -219,7 +226,8 @@ async def gen_main(cfg: dict) -> None:
         tasks.append(editor(*cfg["edit"]))
     await asyncio.gather(lag_probe(), *tasks, return_exceptions=True)
     in_window = {uid: [s for s, t in enumerate(ts, 1) if start_at <= t <= stop_at] for uid, ts in sent.items()}
-    print(json.dumps({"lat": lat, "lags": lags, "edit": edit_rtt, "seen": {p: list(s) for p, s in seen.items()}, "window": in_window}))
+    print(json.dumps({"lat": lat, "lags": lags, "ops_sent": ops_sent, "applied": applied_at, "members": [u for u, _ in clients] + (["editor"] if cfg.get("edit") else []),
+                      "seen": {p: list(s) for p, s in seen.items()}, "window": in_window}))
 
 
 # --- orchestration ------------------------------------------------------------------------------------------
@@ -260,7 +268,8 @@ print(json.dumps({{"layout": layout.id, "asset": asset.id, "version": asset.vers
             cmd = [PY, __file__, "--relay", str(port)]
         else:
             app = "metaverse.asgi:application" if kind == "room" else "bench.realtime:naive_application"
-            cmd = [str(Path(PY).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "--websocket_connect_timeout", "60", app]
+            # daphne as the product deploys it (its websocket limits), for the product and the naive design alike.
+            cmd = [PY, "-m", "metaverse.server", "-b", "127.0.0.1", "-p", str(port), "--websocket_connect_timeout", "60", app]
         proc = subprocess.Popen(["taskset", "-c", "0", *cmd], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.tmp / f"{kind}.log", "ab"))
         wait_port(port, proc)
         return proc, port
@@ -320,10 +329,30 @@ def run_one(stack, kind, port, seed, n, seconds, edit, server_pid):
                     continue
                 expected += len(seqs)
                 delivered += sum((uid, s) in got for s in seqs)
-    edits = [x for r in results for x in r["edit"]]
+    edits, missed = edit_round_trips(results)
     return {"design": kind, "n": n, "p50": pct(lat, 50), "p99": pct(lat, 99), "fresh": 100.0 * delivered / expected if expected else float("nan"),
             "cpu": 100.0 * (c1 - c0) / (w1 - w0), "rss_mb": rss / 2**20, "redis_ops": (r1 - r0) / (w1 - w0), "lag_p99": pct(lags, 99),
-            "edit_p99": pct(edits, 99) if edits else None}
+            "edit_p99": pct(edits, 99) if edits else None, "edit_p50": pct(edits, 50) if edits else None,
+            "edits": len(edits) + missed, "edits_missed": missed}
+
+
+def edit_round_trips(results: list[dict]) -> tuple[list[float], int]:
+    """Per edit sent: the time until the last member of the room had its `applied` (all generators share one
+    clock); an edit some member never got counts as missed, not as fast."""
+    sent = {op: t for r in results for op, t in r["ops_sent"].items()}
+    members = {m for r in results for m in r["members"]}
+    arrivals: dict[str, dict[str, float]] = {}
+    for r in results:
+        for op, by_member in r["applied"].items():
+            arrivals.setdefault(op, {}).update(by_member)
+    rtts, missed = [], 0
+    for op, t in sent.items():
+        got = arrivals.get(op, {})
+        if members <= set(got):
+            rtts.append(max(got[m] for m in members) - t)
+        else:
+            missed += 1
+    return rtts, missed
 
 
 def main():
@@ -332,7 +361,11 @@ def main():
     parser.add_argument("--naive-sizes", default="10,25,50")
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--designs", default="room,naive,relay")
+    parser.add_argument("--edit-at", type=int, default=100, help="the room size at which edits are timed")
+    parser.add_argument("--quick", action="store_true", help="a small run that checks the script works (no figures)")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.naive_sizes, args.seconds, args.edit_at = "10,25", "10", 3.0, 25
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         stack = Stack(Path(tmp))
@@ -343,7 +376,7 @@ def main():
                 proc, port = stack.server(kind)
                 try:
                     for n in (sizes if kind != "naive" else [int(s) for s in args.naive_sizes.split(",")]):
-                        row = run_one(stack, kind, port, seed, n, args.seconds, kind == "room" and n == 100, proc.pid)
+                        row = run_one(stack, kind, port, seed, n, args.seconds, kind == "room" and n == args.edit_at, proc.pid)
                         rows.append(row)
                         print(fmt(row), flush=True)
                 finally:
@@ -355,7 +388,7 @@ def main():
     print(HEADER)
     for row in rows:
         print(fmt(row))
-    summary(rows)
+    summary(rows, args.edit_at)
 
 
 HEADER = f"{'design':7} {'N':>4} {'p50 ms':>8} {'p99 ms':>8} {'fresh %':>8} {'cpu %':>6} {'rss MB':>7} {'redis/s':>8} {'genlag99':>8} {'edit p99':>8}"
@@ -363,12 +396,14 @@ HEADER = f"{'design':7} {'N':>4} {'p50 ms':>8} {'p99 ms':>8} {'fresh %':>8} {'cp
 
 def fmt(r):
     edit = f"{r['edit_p99']:8.1f}" if r["edit_p99"] is not None else f"{'':8}"
+    if r["edits_missed"]:
+        edit += f" ({r['edits_missed']} of {r['edits']} edits missed by some member)"
     valid = "" if r["lag_p99"] <= 25 else "  (invalid: generator lag)"
     return (f"{r['design']:7} {r['n']:4d} {r['p50']:8.1f} {r['p99']:8.1f} {r['fresh']:8.2f} {r['cpu']:6.0f} {r['rss_mb']:7.0f} "
             f"{r['redis_ops']:8.0f} {r['lag_p99']:8.1f} {edit}{valid}")
 
 
-def summary(rows):
+def summary(rows, edit_at):
     by = {(r["design"], r["n"]): r for r in rows}
     parts = []
     for n in (100, 200):
@@ -381,8 +416,10 @@ def summary(rows):
     if naive:
         worst = naive[-1]
         parts.append(f"naive N={worst['n']} p99 {worst['p99']:.0f} ms fresh {worst['fresh']:.1f}%")
-    if ("room", 100) in by and by[("room", 100)]["edit_p99"] is not None:
-        parts.append(f"edit p99 at N=100 {by[('room', 100)]['edit_p99']:.0f} ms")
+    edited = by.get(("room", edit_at))
+    if edited and edited["edits"]:
+        p99 = f"{edited['edit_p99']:.0f} ms" if edited["edit_p99"] is not None else "-"
+        parts.append(f"edit p99 at every member, N={edit_at}: {p99} ({edited['edits'] - edited['edits_missed']} of {edited['edits']} edits reached all {edit_at + 1})")
     print("SUMMARY: " + "; ".join(parts))
 
 
