@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FLOW_KINDS = ("source", "machine", "buffer", "sink", "conveyor", "robot")
+FLOW_KINDS = ("source", "machine", "buffer", "sink", "conveyor", "robot", "assembly")
 MACHINE_KINDS = ("machine", "conveyor", "robot")
 IGNORED_KINDS = ("operator", "decor")
 
@@ -22,6 +22,18 @@ class Station:
     capacity: int = 1
     interarrival_s: float | None = None
     interarrival_cv: float = 1.0
+    # CONTRACT.md §7, all optional: absent = the behaviour of §4.
+    mix: dict | None = None  # source: {type: weight}
+    cycle_time_by_type: dict | None = None  # machine, assembly: {type: mean seconds}
+    setup_time_s: float = 0.0
+    setup_cv: float = 0.0
+    scrap_rate: float = 0.0
+    operator: int | None = None  # id of an operator station (a pool of `capacity` workers)
+    repair_operator: int | None = None
+    length_m: float | None = None  # conveyor: accumulating when length, speed and spacing are all set
+    speed_mps: float | None = None
+    spacing_m: float | None = None
+    output_type: str | None = None  # assembly
 
 
 @dataclass(frozen=True)
@@ -32,12 +44,31 @@ class Link:
     buffer_capacity: int | None = None  # None = unbounded
     transport_speed_mps: float | None = None  # None = no transport time
     weight: float = 1.0
+    part_types: tuple | None = None  # §7: the types this connection accepts; None = every type
+    quantity: int = 1  # §7: parts of this connection an assembly takes per cycle
 
 
 @dataclass(frozen=True)
 class Model:
     stations: tuple[Station, ...]
     links: tuple[Link, ...]
+    calendar: dict | None = None  # §7: {"period_s", "on": [[start_s, end_s], ...]}; None = always on
+
+
+def is_accumulating(st: Station) -> bool:
+    return st.kind == "conveyor" and st.length_m is not None and st.speed_mps is not None \
+        and st.spacing_m is not None
+
+
+def uses_line_model(model: Model) -> bool:
+    """Whether the model uses anything of §7; if not, the §4 engines run it, number for number as before."""
+    if model.calendar is not None:
+        return True
+    for st in model.stations:
+        if st.kind == "assembly" or is_accumulating(st) or st.mix or st.cycle_time_by_type \
+                or st.setup_time_s or st.scrap_rate or st.operator is not None or st.repair_operator is not None:
+            return True
+    return any(ln.part_types is not None for ln in model.links)
 
 
 class ModelError(Exception):

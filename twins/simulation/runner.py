@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 
-from . import fastpath
+from . import fastpath, line_stats
 from .engine import CANCEL_CHECKS, Cancelled, run_general
-from .model import Model, ModelError
+from .line import LineNet, run_line
+from .model import Model, ModelError, uses_line_model
 from .network import Network
 from .stats import combine_reps, playback_times, summarise
 
-ENGINES = ("auto", "fastpath", "general")
+ENGINES = ("auto", "fastpath", "general", "line")
 
 
 def _check_params(horizon_s, warmup_s, replications=1, seed=0):
@@ -29,13 +30,20 @@ def _check_params(horizon_s, warmup_s, replications=1, seed=0):
         raise ModelError("seed must be an integer >= 0")
 
 
-def _network(model) -> Network:
-    return model if isinstance(model, Network) else Network(model)
+def _network(model) -> Network | LineNet:
+    """§4 layouts compile for the §4 engines, layouts that use §7 for the line engine (`line.py`)."""
+    if isinstance(model, (Network, LineNet)):
+        return model
+    return LineNet(model) if uses_line_model(model) else Network(model)
 
 
 def _pick(net: Network, engine: str, horizon_s: float) -> str:
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}")
+    if isinstance(net, LineNet) or engine == "line":
+        if not isinstance(net, LineNet) or engine == "fastpath":
+            raise ValueError("the line engine runs layouts that use §7; others run on the §4 engines")
+        return "line"
     if engine == "auto":
         return "fastpath" if fastpath.applicable(net, horizon_s) else "general"
     if engine == "fastpath" and not fastpath.applicable(net):
@@ -61,6 +69,12 @@ def _checkpoint(should_cancel, progress, done: int):
 
 
 def _run_batch(net, kind, *, horizon_s, warmup_s, seed, replications: list, should_cancel=None, progress=None) -> list:
+    if kind == "line":
+        return [line_stats.summarise(
+            net, run_line(net, horizon_s=horizon_s, warmup_s=warmup_s, seed=seed, replication=r,
+                          playback_t=playback_times(horizon_s) if r == 0 else None,
+                          should_cancel=_checkpoint(should_cancel, progress, k)),
+            horizon_s=horizon_s, warmup_s=warmup_s, replication=r) for k, r in enumerate(replications)]
     if kind == "fastpath":
         raws = fastpath.run_fastpath(net, horizon_s=horizon_s, warmup_s=warmup_s, seed=seed,
                                      replications=replications, playback_t=playback_times(horizon_s))
@@ -81,7 +95,8 @@ def is_vectorised(model: Model, horizon_s: float) -> bool:
     """Whether run_replications() runs a batch in one vectorised pass (the fast path) rather than one
     replication after another (the event engine). False for a model the engines refuse: running it says why."""
     try:
-        return fastpath.applicable(_network(model), float(horizon_s))
+        net = _network(model)
+        return not isinstance(net, LineNet) and fastpath.applicable(net, float(horizon_s))
     except ModelError:
         return False
 
@@ -127,7 +142,10 @@ def run_replications(model: Model, *, horizon_s: float, warmup_s: float, seed: i
 
 def combine(model: Model, reps: list, *, horizon_s: float, warmup_s: float) -> dict:
     """CONTRACT §4 `results` from the replications' dicts (any order; replication 0 gives the playback)."""
-    return combine_reps(_network(model), reps, horizon_s=float(horizon_s), warmup_s=float(warmup_s))
+    net = _network(model)
+    if isinstance(net, LineNet):
+        return line_stats.combine(net, reps, horizon_s=float(horizon_s), warmup_s=float(warmup_s))
+    return combine_reps(net, reps, horizon_s=float(horizon_s), warmup_s=float(warmup_s))
 
 
 def simulate(model: Model, *, horizon_s: float, warmup_s: float, replications: int, seed: int,
@@ -147,4 +165,4 @@ def simulate(model: Model, *, horizon_s: float, warmup_s: float, replications: i
         if progress is not None:
             for k in range(len(reps) - len(ids), len(reps)):
                 progress((k + 1) / replications)
-    return combine_reps(net, reps, horizon_s=H, warmup_s=w)
+    return combine(net, reps, horizon_s=H, warmup_s=w)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from .model import FLOW_KINDS, IGNORED_KINDS, MACHINE_KINDS, Model, ModelError
+from .model import FLOW_KINDS, IGNORED_KINDS, MACHINE_KINDS, Model, ModelError, is_accumulating, uses_line_model
 
 
 def _bad_number(value, *, positive=False, allow_none=True) -> bool:
@@ -37,7 +37,7 @@ def _check_station(st) -> None:
             fail(f"{field} must be a number >= 0")
     if isinstance(st.capacity, bool) or not isinstance(st.capacity, int) or st.capacity < 1:
         fail("capacity must be an integer >= 1")
-    if st.kind in MACHINE_KINDS:
+    if (st.kind in MACHINE_KINDS or st.kind == "assembly") and not is_accumulating(st):
         if _bad_number(st.cycle_time_s, positive=True, allow_none=False):
             fail("a machine needs a positive cycle_time_s")
         if _bad_number(st.mtbf_s, positive=True) or _bad_number(st.mttr_s):
@@ -161,3 +161,127 @@ def validate(model: Model) -> None:
         raise ModelError(
             f"connection {bad.id} closes a cycle of finite buffers that can deadlock under blocking; "
             "make one connection of the cycle unbounded", connection=bad.id)
+    if uses_line_model(model):
+        _check_line_model(model, by_id, stations)
+
+
+def _check_calendar(cal) -> None:
+    def fail(msg):
+        raise ModelError(f"calendar: {msg}")
+
+    if not isinstance(cal, dict) or set(cal) - {"period_s", "on"}:
+        fail('must be an object {"period_s": seconds, "on": [[start_s, end_s], ...]}')
+    period = cal.get("period_s")
+    if _bad_number(period, positive=True, allow_none=False):
+        fail("period_s must be a number > 0")
+    on = cal.get("on")
+    if not isinstance(on, (list, tuple)) or not on or len(on) > 1000:
+        fail("on must be a list of 1 to 1,000 [start_s, end_s] intervals")
+    last = 0.0
+    for iv in on:
+        if not isinstance(iv, (list, tuple)) or len(iv) != 2 or any(_bad_number(v, allow_none=False) for v in iv):
+            fail("every interval must be [start_s, end_s] with numbers >= 0")
+        a, b = iv
+        if not (last <= a < b <= period):
+            fail(f"intervals must be sorted, not overlap and lie within [0, period_s]: [{a}, {b}]")
+        last = b
+
+
+def _type_name(name) -> bool:
+    return isinstance(name, str) and 0 < len(name) <= 64
+
+
+def _check_line_model(model: Model, by_id: dict, stations: list) -> None:
+    """§7: parameters, operator pools, and the static check that no part type can get stuck."""
+    if model.calendar is not None:
+        _check_calendar(model.calendar)
+    for st in stations:
+        def fail(msg, st=st):
+            raise ModelError(f"{st.name or st.id}: {msg}", asset=st.id)
+
+        if st.mix is not None:
+            if st.kind != "source" or not isinstance(st.mix, dict) or not st.mix:
+                fail("mix must be a non-empty {type: weight} object on a source")
+            for k, w in st.mix.items():
+                if not _type_name(k) or _bad_number(w, positive=True, allow_none=False):
+                    fail("mix needs type names (1-64 characters) with weights > 0")
+        if st.cycle_time_by_type is not None:
+            if not isinstance(st.cycle_time_by_type, dict):
+                fail("cycle_time_by_type must be a {type: seconds} object")
+            for k, v in st.cycle_time_by_type.items():
+                if not _type_name(k) or _bad_number(v, positive=True, allow_none=False):
+                    fail("cycle_time_by_type needs type names with seconds > 0")
+        for field in ("setup_time_s", "setup_cv"):
+            if _bad_number(getattr(st, field), allow_none=False):
+                fail(f"{field} must be a number >= 0")
+        if _bad_number(st.scrap_rate, allow_none=False) or st.scrap_rate >= 1:
+            fail("scrap_rate must be in [0, 1)")
+        for field in ("operator", "repair_operator"):
+            ref = getattr(st, field)
+            if ref is None:
+                continue
+            pool = by_id.get(ref)
+            if pool is None or pool.kind != "operator":
+                fail(f"{field} must be the id of an operator asset in this layout")
+            if isinstance(pool.capacity, bool) or not isinstance(pool.capacity, int) or pool.capacity < 1:
+                raise ModelError(f"{pool.name or pool.id}: capacity (workers) must be an integer >= 1", asset=pool.id)
+        if is_accumulating(st):
+            for field in ("length_m", "speed_mps", "spacing_m"):
+                if _bad_number(getattr(st, field), positive=True, allow_none=False):
+                    fail(f"{field} must be > 0")
+            if st.spacing_m > st.length_m:
+                fail("spacing_m must not exceed length_m (at least one part fits)")
+            if st.operator is not None:
+                fail("an accumulating conveyor runs by itself: remove its operator")
+        if st.output_type is not None and (st.kind != "assembly" or not _type_name(st.output_type)):
+            fail("output_type (1-64 characters) is for assemblies")
+    for ln in model.links:
+        q = ln.quantity
+        if isinstance(q, bool) or not isinstance(q, int) or not 1 <= q <= 1000:
+            raise ModelError(f"connection {ln.id}: quantity must be an integer from 1 to 1000", connection=ln.id)
+        if ln.part_types is not None and (not isinstance(ln.part_types, (list, tuple))
+                                          or not all(_type_name(t) for t in ln.part_types)):
+            raise ModelError(f"connection {ln.id}: part_types must be a list of type names or null",
+                             connection=ln.id)
+    for st in stations:
+        if st.kind == "assembly" and not any(ln.target == st.id for ln in model.links):
+            raise ModelError(f"{st.name or st.id}: an assembly needs incoming connections", asset=st.id)
+    _check_types_flow(model, stations)
+
+
+def output_type(st) -> str:
+    return st.output_type or st.name or f"assembly-{st.id}"
+
+
+def source_types(st) -> list:
+    return sorted(st.mix) if st.mix else ["part"]
+
+
+def _check_types_flow(model: Model, stations: list) -> None:
+    """Propagate the part types each station can see; a non-sink station that can see a type that none of
+    its outgoing connections accepts would hold that part for ever: refuse it, naming the station."""
+    out = {s.id: [] for s in stations}
+    for ln in model.links:
+        out[ln.source].append(ln)
+    kinds = {s.id: s for s in stations}
+    seen = {s.id: set() for s in stations}
+    todo = deque()
+    for st in stations:
+        if st.kind == "source":
+            seen[st.id].update(source_types(st))
+            todo.append(st.id)
+    while todo:
+        sid = todo.popleft()
+        st = kinds[sid]
+        types = {output_type(st)} if st.kind == "assembly" else seen[sid]
+        if st.kind == "sink":
+            continue
+        for t in sorted(types):
+            accepting = [ln for ln in out[sid] if ln.part_types is None or t in ln.part_types]
+            if not accepting:
+                raise ModelError(f"{st.name or sid}: parts of type '{t}' can reach it but no outgoing "
+                                 "connection accepts them", asset=sid)
+            for ln in accepting:
+                if t not in seen[ln.target]:
+                    seen[ln.target].add(t)
+                    todo.append(ln.target)
