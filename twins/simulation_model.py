@@ -16,8 +16,14 @@ from .simulation.validate import validate
 _PARAM_FIELDS = {
     "cycle_time_s": "number", "cycle_cv": "number", "mtbf_s": "number", "mttr_s": "number",
     "capacity": "integer", "interarrival_s": "number", "interarrival_cv": "number",
+    # CONTRACT.md §7
+    "mix": "object", "cycle_time_by_type": "object", "setup_time_s": "number", "setup_cv": "number",
+    "scrap_rate": "number", "operator": "integer", "repair_operator": "integer", "length_m": "number",
+    "speed_mps": "number", "spacing_m": "number", "output_type": "string",
 }
-_NULLABLE = {"cycle_time_s", "mtbf_s", "mttr_s", "interarrival_s"}
+_NULLABLE = {"cycle_time_s", "mtbf_s", "mttr_s", "interarrival_s", "mix", "cycle_time_by_type", "operator",
+             "repair_operator", "length_m", "speed_mps", "spacing_m", "output_type"}
+_MODEL_KINDS = (*FLOW_KINDS, "operator")  # operators are the §7 worker pools
 _STATION_FIELDS = {f.name for f in fields(Station)}
 _LINK_FIELDS = {f.name for f in fields(Link)}
 
@@ -40,34 +46,43 @@ def _station_params(defaults: dict, params: dict) -> dict:
     return out
 
 
-def build_model(layout: Layout) -> Model:
-    """The layout's flow network; operators and decor are scenery, so they and their connections are left out."""
+def build_model(layout: Layout, calendar: dict | None = None) -> Model:
+    """The layout's flow network plus the operator pools its stations name; decor is scenery, and
+    connections only carry parts between flow assets. `calendar` is the run's shift calendar (CONTRACT.md §7), if any."""
     assets = list(Asset.objects.filter(layout=layout).select_related("asset_type").order_by("id"))
     stations = []
     for a in assets:
         kind = a.asset_type.kind
-        if kind not in FLOW_KINDS:
+        if kind not in _MODEL_KINDS:
             continue
         stations.append(Station(id=a.id, name=a.name, kind=kind, x=float(a.x), z=float(a.z),
                                 **_station_params(a.asset_type.defaults, a.params)))
-    flow_ids = {s.id for s in stations}
+    # An operator is a worker pool only when some station names it; otherwise it is scenery, as before.
+    named = {s.operator for s in stations} | {s.repair_operator for s in stations}
+    stations = [s for s in stations if s.kind != "operator" or s.id in named]
+    flow_ids = {s.id for s in stations if s.kind in FLOW_KINDS}
     links = tuple(
         Link(id=c.id, source=c.source_id, target=c.target_id, buffer_capacity=c.buffer_capacity,
-             transport_speed_mps=c.transport_speed_mps, weight=float(c.weight))
+             transport_speed_mps=c.transport_speed_mps, weight=float(c.weight),
+             part_types=list(c.part_types) if c.part_types is not None else None, quantity=int(c.quantity))
         for c in Connection.objects.filter(layout=layout).order_by("id")
         if c.source_id in flow_ids and c.target_id in flow_ids
     )
-    return Model(stations=tuple(stations), links=links)
+    return Model(stations=tuple(stations), links=links, calendar=calendar)
 
 
 def model_to_dict(model: Model) -> dict:
-    return {"stations": [asdict(s) for s in model.stations], "links": [asdict(ln) for ln in model.links]}
+    data = {"stations": [asdict(s) for s in model.stations], "links": [asdict(ln) for ln in model.links]}
+    if model.calendar is not None:
+        data["calendar"] = model.calendar
+    return data
 
 
 def model_from_dict(data: dict) -> Model:
     return Model(
         stations=tuple(Station(**{k: v for k, v in s.items() if k in _STATION_FIELDS}) for s in data["stations"]),
         links=tuple(Link(**{k: v for k, v in ln.items() if k in _LINK_FIELDS}) for ln in data["links"]),
+        calendar=data.get("calendar"),
     )
 
 
@@ -94,9 +109,9 @@ def _strip_prefix(message: str, name, ident) -> str:
     return message
 
 
-def validated_model(layout: Layout) -> Model:
+def validated_model(layout: Layout, calendar: dict | None = None) -> Model:
     """`build_model` + the engine's validation, as a service error naming the asset or connection."""
-    model = build_model(layout)
+    model = build_model(layout, calendar)
     try:
         validate(model)
     except ModelError as exc:

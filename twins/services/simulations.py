@@ -53,7 +53,7 @@ MAX_CONNECTIONS = 2000
 MAX_VISITS_PER_REPLICATION = 5_000_000
 MAX_VISITS_PER_RUN = 100_000_000
 DEFAULTS = {"horizon_s": 8 * 3600.0, "warmup_s": 0.0, "replications": 10}
-PARAM_KEYS = {"layout", "horizon_s", "warmup_s", "replications", "seed"}
+PARAM_KEYS = {"layout", "horizon_s", "warmup_s", "replications", "seed", "calendar"}
 MAX_SEED = 2**63 - 1
 BATCHES_MAX = 8  # a run is cut into at most this many batches of replications (the units of fan-out)
 PUBLISH_INTERVAL_S = 0.25  # sim.progress at most four times a second per run, across all workers
@@ -80,7 +80,22 @@ def clean_params(params: dict) -> dict:
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)  # stored, so the run can be repeated exactly
     seed = finite_number(seed, field="seed", minimum=0, maximum=MAX_SEED, integer=True)
-    return {"horizon_s": horizon, "warmup_s": warmup, "replications": replications, "seed": seed}
+    cleaned = {"horizon_s": horizon, "warmup_s": warmup, "replications": replications, "seed": seed}
+    calendar = params.get("calendar")
+    if calendar is not None:
+        cleaned["calendar"] = clean_calendar(calendar)
+    return cleaned
+
+
+def clean_calendar(calendar) -> dict:
+    """The shift calendar of CONTRACT.md §7, `{"period_s", "on": [[start_s, end_s], ...]}`, or a 400."""
+    from ..simulation.validate import check_calendar
+
+    try:
+        check_calendar(calendar)
+    except ModelError as exc:
+        raise Invalid(f"{exc.message[0].upper()}{exc.message[1:]}.", errors={"calendar": [exc.message]}) from None
+    return {"period_s": float(calendar["period_s"]), "on": [[float(a), float(b)] for a, b in calendar["on"]]}
 
 
 def estimated_visits(model: Model, horizon_s: float) -> float:
@@ -140,7 +155,7 @@ def simulation_create(*, layout: Layout, params: dict, by) -> SimulationRun:
     cleaned = clean_params({k: v for k, v in params.items() if k != "layout"})
     with transaction.atomic():
         layout = lock_layout(layout.pk)  # the model and the revision are read together
-        model = validated_model(layout)
+        model = validated_model(layout, cleaned.get("calendar"))
         check_size(model, cleaned)
         run = SimulationRun.objects.create(
             layout=layout, layout_revision=layout.revision, status=Status.QUEUED, progress=0.0,

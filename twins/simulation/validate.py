@@ -165,7 +165,7 @@ def validate(model: Model) -> None:
         _check_line_model(model, by_id, stations)
 
 
-def _check_calendar(cal) -> None:
+def check_calendar(cal) -> None:
     def fail(msg):
         raise ModelError(f"calendar: {msg}")
 
@@ -194,7 +194,7 @@ def _type_name(name) -> bool:
 def _check_line_model(model: Model, by_id: dict, stations: list) -> None:
     """§7: parameters, operator pools, and the static check that no part type can get stuck."""
     if model.calendar is not None:
-        _check_calendar(model.calendar)
+        check_calendar(model.calendar)
     for st in stations:
         def fail(msg, st=st):
             raise ModelError(f"{st.name or st.id}: {msg}", asset=st.id)

@@ -1,0 +1,56 @@
+"""§7 through the API: a layout with a product mix, a shared operator pool and a shift calendar is
+accepted, snapshotted with its calendar, and its results carry the §7 figures; a bad calendar is a 400."""
+import pytest
+
+from tests.builders import make_asset_type
+from twins.models import Asset, SimulationRun
+
+from .helpers import in_process
+
+URL = "/api/simulations/"
+TWO_SHIFTS = {"period_s": 86400, "on": [[6 * 3600, 14 * 3600], [14 * 3600, 22 * 3600]]}
+
+
+@pytest.mark.django_db
+def test_a_line_model_run_carries_calendar_mix_and_operators(people, client_for, draft):
+    pool = Asset.objects.create(layout=draft, asset_type=make_asset_type("operator"), name="CNC crew", x=2, z=2,
+                                params={"capacity": 1})
+    Asset.objects.filter(layout=draft, name="Source").update(params={"interarrival_s": None, "mix": {"A": 1, "B": 1}})
+    for name in ("M1", "M2"):
+        Asset.objects.filter(layout=draft, name=name).update(
+            params={"cycle_time_s": 10.0, "cycle_cv": 0.0, "operator": pool.id, "setup_time_s": 5.0})
+    body = {"layout": draft.id, "horizon_s": 2 * 86400, "warmup_s": 0, "replications": 2, "seed": 3,
+            "calendar": TWO_SHIFTS}
+    r = client_for(people["alice"]).post(URL, body, format="json")
+    assert r.status_code == 201, r.content
+    run = SimulationRun.objects.get(pk=r.json()["id"])
+    assert run.params["calendar"] == {"period_s": 86400.0, "on": [[21600.0, 50400.0], [50400.0, 79200.0]]}
+    assert "CNC crew" in [s["name"] for s in run.params["model"]["stations"]]
+    res = in_process(run)
+    assert res["engine"] == "line"
+    assert set(res["throughput_by_type"]) == {"A", "B"}
+    assert res["resources"][0]["name"] == "CNC crew"
+    m1 = next(s for s in res["stations"] if s["name"] == "M1")
+    assert m1["utilization"]["off_shift"] == pytest.approx(1 / 3, abs=1e-3)
+    assert m1["oee"] is not None and 0 < m1["oee"]["oee"] <= 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("calendar", [
+    {"period_s": 0, "on": [[0, 1]]}, {"period_s": 100, "on": [[50, 40]]}, {"period_s": 100, "on": []},
+    {"period_s": 100, "on": [[0, 200]]}, "always", {"period_s": 100, "on": [[0, 10]], "extra": 1},
+])
+def test_a_bad_calendar_is_a_400_naming_it(people, client_for, draft, calendar):
+    body = {"layout": draft.id, "horizon_s": 3600, "calendar": calendar}
+    r = client_for(people["alice"]).post(URL, body, format="json")
+    assert r.status_code == 400, r.content
+    assert "calendar" in r.json() and "calendar" in r.json()["detail"].lower()
+
+
+@pytest.mark.django_db
+def test_an_operator_that_no_station_names_stays_scenery(people, client_for, draft):
+    Asset.objects.create(layout=draft, asset_type=make_asset_type("operator"), name="Visitor", x=2, z=2)
+    r = client_for(people["alice"]).post(URL, {"layout": draft.id, "horizon_s": 3600}, format="json")
+    run = SimulationRun.objects.get(pk=r.json()["id"])
+    assert "Visitor" not in [s["name"] for s in run.params["model"]["stations"]]
+    assert "calendar" not in run.params
