@@ -11,6 +11,7 @@ server lost Redis (reconnect). Logging out closes with 4401. Under `metaverse.se
 a message over 64 KiB with 1009 and invalid UTF-8 with 1007 before they reach this handler.
 """
 import logging
+from time import monotonic
 
 from channels.db import database_sync_to_async
 
@@ -98,6 +99,8 @@ class LayoutSocket:
                     pose = check_pose(data)
                     if pose is not None:
                         raw[user_id] = pose  # the hot path: the tick encodes and sends it
+                        if conn.locks:  # moving about is activity: it keeps the user's locks alive
+                            conn.active_at = monotonic()
                         continue
                 else:
                     verdict = conn.charge(1 - POSE_COST)

@@ -4,7 +4,11 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
-LOCK_TTL_S = 30
+
+
+def lock_ttl_s() -> float:
+    """How long a soft lock outlives its holder's last activity in the room (settings.ROOM_LOCK_TTL_S)."""
+    return settings.ROOM_LOCK_TTL_S
 
 
 @lru_cache(maxsize=1)
@@ -45,21 +49,3 @@ def lock_holder(asset_id: int) -> int | None:
     value = client().get(lock_key(asset_id))
     return int(value) if value else None
 
-
-def lock_acquire(asset_id: int, user_id: int) -> bool:
-    """Take or refresh a lock; False when somebody else holds it."""
-    key = lock_key(asset_id)
-    if client().set(key, user_id, nx=True, ex=LOCK_TTL_S):
-        return True
-    if lock_holder(asset_id) == user_id:
-        client().expire(key, LOCK_TTL_S)
-        return True
-    return False
-
-
-def lock_release(asset_id: int, user_id: int) -> bool:
-    key = lock_key(asset_id)
-    if lock_holder(asset_id) == user_id:
-        client().delete(key)
-        return True
-    return False

@@ -42,7 +42,7 @@ class Conn:
     __slots__ = (
         "id", "user_id", "username", "color", "role", "member", "room", "locks", "_send", "_transport",
         "_outbox", "_outbox_bytes", "_wake", "_writer", "tokens", "_refill_at", "warned", "sent_seq",
-        "sent_from", "holding", "held", "closed", "last_lock_refresh", "ready", "member_key", "user",
+        "sent_from", "holding", "held", "closed", "active_at", "kept_at", "ready", "member_key", "user",
     )
 
     def __init__(self, *, send, user, color: str, role: str):
@@ -72,7 +72,10 @@ class Conn:
         self.holding = True  # until the welcome is out, `applied` frames wait in `held`
         self.held: list[tuple[int, str]] = []
         self.closed = False
-        self.last_lock_refresh = 0.0
+        # Locks live while their holder is active: the time of the last pose or edit (kept only while this
+        # socket holds a lock), and the activity the locks' expiry in Redis last counted from.
+        self.active_at = 0.0
+        self.kept_at = 0.0
 
     # --- output -----------------------------------------------------------------------------------------
     async def send_text(self, text: str) -> None:

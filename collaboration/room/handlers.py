@@ -21,7 +21,8 @@ from . import ops, state
 
 log = logging.getLogger(__name__)
 
-LOCK_REFRESH_EVERY_S = 5.0
+# Frames a page sends by itself (keep-alive, catching up): they do not keep its holder's locks alive.
+PASSIVE = (Ping, Resync)
 
 
 class ClientError(Exception):
@@ -56,9 +57,8 @@ def parse(data) -> object:
 async def dispatch(conn, room, data) -> None:
     try:
         message = parse(data)
-        if conn.locks and time.monotonic() - conn.last_lock_refresh > LOCK_REFRESH_EVERY_S:
-            conn.last_lock_refresh = time.monotonic()
-            await state.lock_refresh(conn.locks, conn.user_id)
+        if conn.locks and type(message) not in PASSIVE:
+            conn.active_at = time.monotonic()  # the room's watch keeps the locks alive from this
         await HANDLERS.get(type(message), on_op)(conn, room, message)
     except ClientError as error:
         await send_error(conn, error.code, error.message)
@@ -85,7 +85,7 @@ async def on_lock(conn, room, message: Lock) -> None:
     if not await state.lock_acquire(room.layout_id, message.asset, conn.user_id):
         raise ClientError("locked", "Someone else is editing this asset.")
     conn.locks.add(message.asset)
-    conn.last_lock_refresh = time.monotonic()
+    conn.active_at = conn.kept_at = time.monotonic()
     await room.notify("room.locks")
 
 

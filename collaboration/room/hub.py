@@ -2,13 +2,14 @@
 and the link to the other processes (one channel-layer channel per room per process)."""
 import asyncio
 import logging
+import time
 import uuid
 
 from channels.db import database_sync_to_async
 from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
 from channels.layers import get_channel_layer
 
-from .. import events
+from .. import events, redis_state
 from ..protocol import Locks, Presence, encode, pose_piece, poses_frame
 from . import state
 from .connection import CLOSE_UNAVAILABLE
@@ -84,6 +85,7 @@ class Room:
         self.other_procs: set[str] = set()
         self.members: list[dict] = []
         self.locks: dict[str, int] = {}
+        self._locks_lock = asyncio.Lock()
         self.channel = None
         self.layer = get_channel_layer()
         self.tasks: list[asyncio.Task] = []
@@ -255,11 +257,29 @@ class Room:
             self.republish = True  # a process joined: give it everyone's current pose
         self.other_procs = others
 
+    async def keep_locks(self) -> None:
+        """A lock lives `lock_ttl_s()` past its holder's last pose or edit: for the sockets active since the
+        last beat, move the locks' expiry in Redis to that; the locks of those quiet for longer have expired
+        there (the next `refresh_locks` tells the room) and are forgotten here."""
+        now, ttl = time.monotonic(), redis_state.lock_ttl_s()
+        for conn in list(self.conns):
+            if not conn.locks:
+                continue
+            idle = now - conn.active_at
+            if idle >= ttl:
+                conn.locks.clear()
+            elif conn.active_at > conn.kept_at:
+                conn.kept_at = conn.active_at
+                conn.locks -= await state.locks_keep(self.layout_id, list(conn.locks), conn.user_id, idle)
+
     async def refresh_locks(self) -> None:
-        locks = await state.locks_read(self.layout_id)
-        if locks != self.locks:
-            self.locks = locks
-            await self.broadcast(encode(Locks(locks=locks)))
+        # One at a time: the watch and a `room.locks` message both refresh, and a read that started first
+        # but finished last would otherwise broadcast the older state over the newer one.
+        async with self._locks_lock:
+            locks = await state.locks_read(self.layout_id)
+            if locks != self.locks:
+                self.locks = locks
+                await self.broadcast(encode(Locks(locks=locks)))
 
     # --- `applied` in seq order -------------------------------------------------------------------------
     async def on_applied(self, seq: int, text: str) -> None:
@@ -367,6 +387,7 @@ class Room:
             await asyncio.sleep(LOCK_WATCH_S)
             beats += 1
             try:
+                await self.keep_locks()
                 await self.refresh_locks()
                 if beats * LOCK_WATCH_S >= state.HEARTBEAT_S:
                     beats = 0

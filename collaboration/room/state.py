@@ -101,14 +101,18 @@ async def presence_read(layout_id: int) -> tuple[list[dict], set[str], bool]:
 
 
 # --- locks ----------------------------------------------------------------------------------------------
+def _ttl_ms(idle_s: float = 0.0) -> int:
+    return int((redis_state.lock_ttl_s() - idle_s) * 1000)
+
+
 async def lock_acquire(layout_id: int, asset_id: int, user_id: int) -> bool:
     key = redis_state.lock_key(asset_id)
     c = client()
-    if not await c.set(key, user_id, nx=True, ex=redis_state.LOCK_TTL_S):
+    if not await c.set(key, user_id, nx=True, px=_ttl_ms()):
         holder = await c.get(key)
         if holder is None or int(holder) != user_id:
             return False
-        await c.expire(key, redis_state.LOCK_TTL_S)
+        await c.pexpire(key, _ttl_ms())
     await c.sadd(lockset_key(layout_id), asset_id)
     return True
 
@@ -116,19 +120,31 @@ async def lock_acquire(layout_id: int, asset_id: int, user_id: int) -> bool:
 # Delete the lock only if this user still holds it (no race with someone taking it after expiry).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
+# Extend a lock this user holds (1); take it again if it lapsed a moment ago and nobody else took it (2); 0: lost.
+_KEEP = """
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if not holder then redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2]); return 2 end
+return 0
+"""
+
 
 async def lock_release(layout_id: int, asset_id: int, user_id: int) -> bool:
     released = await client().eval(_RELEASE, 1, redis_state.lock_key(asset_id), str(user_id))
     return bool(released)
 
 
-async def lock_refresh(asset_ids, user_id: int) -> None:
-    c = client()
+async def locks_keep(layout_id: int, asset_ids, user_id: int, idle_s: float) -> set[int]:
+    """Make this user's locks end `lock_ttl_s()` after their last activity, `idle_s` ago; the ids of those
+    that someone else holds now (lost) are returned."""
+    c, ttl_ms, lost = client(), _ttl_ms(idle_s), set()
     for asset_id in asset_ids:
-        await c.eval(
-            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) else return 0 end",
-            1, redis_state.lock_key(asset_id), str(user_id), redis_state.LOCK_TTL_S,
-        )
+        kept = await c.eval(_KEEP, 1, redis_state.lock_key(asset_id), str(user_id), ttl_ms)
+        if not kept:
+            lost.add(asset_id)
+        elif kept == 2:  # taken again: back in the layout's index, which dropped it when it lapsed
+            await c.sadd(lockset_key(layout_id), asset_id)
+    return lost
 
 
 async def locks_read(layout_id: int) -> dict[str, int]:
