@@ -46,7 +46,7 @@ def test_demo_plant_is_believable():
     assert layout.status == "approved"
     assert layout.assets.count() >= 30
     kinds = set(AssetType.objects.values_list("kind", flat=True))
-    assert kinds == {"source", "machine", "buffer", "sink", "conveyor", "robot", "operator", "decor"}
+    assert kinds == {"source", "machine", "assembly", "buffer", "sink", "conveyor", "robot", "operator", "decor"}  # assembly: migration 0005
     placed_kinds = set(layout.assets.values_list("asset_type__kind", flat=True))
     assert {"source", "machine", "buffer", "sink", "robot"} <= placed_kinds
     assert layout.assets.filter(asset_type__kind="sink").count() >= 2  # two lines
