@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import math
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM_ARGS, Stack  # noqa: E402  (the same real stack the browser tests use)
+from tests.e2e.conftest import CHROMIUM_ARGS, Stack
 
 TARGET_DRAW_CALLS_5000 = 60
 TARGET_READY_2000_MS = 3000

@@ -7,7 +7,12 @@ from .models import Asset, AssetType, Factory, Layout, Membership, Role, Twin
 from .services.assets import asset_create, asset_update
 from .services.connections import connection_create
 from .services.factories import membership_set
-from .services.layouts import layout_branch, layout_create, layout_set_baseline, layout_submit
+from .services.layouts import (
+    layout_branch,
+    layout_create,
+    layout_set_baseline,
+    layout_submit,
+)
 from .services.simulations import simulation_create
 
 FACTORY_SLUG = "demo-plant"

@@ -1,5 +1,7 @@
 """seed_demo is idempotent and builds a believable plant whose layout changes show in the simulation and in the
 review of its seeded scenario; add_member creates users and roles."""
+from io import StringIO
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -7,7 +9,16 @@ from django.core.management.base import CommandError
 
 from collaboration.models import AuditEntry
 from collaboration.review import kpi_comparison, run_kpis
-from twins.models import Asset, AssetType, Connection, Factory, Layout, Membership, SimulationRun, Twin
+from twins.models import (
+    Asset,
+    AssetType,
+    Connection,
+    Factory,
+    Layout,
+    Membership,
+    SimulationRun,
+    Twin,
+)
 from twins.services.assets import asset_update
 from twins.services.layouts import layout_branch
 from twins.simulation.runner import simulate
@@ -21,7 +32,7 @@ def counts():
 
 
 def seeded_plant() -> Factory:
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=StringIO())
     return Factory.objects.get(slug="demo-plant")
 
 
