@@ -173,6 +173,23 @@ def kpi_comparison(mine: dict | None, theirs: dict | None) -> list[dict]:
     return out
 
 
+def _pair(rows: list, run_a: int, run_b: int) -> None:
+    """Where both runs used the same seed and replications, the significance comes from the paired
+    replication-by-replication difference (common random numbers, twins/services/compare.py): `method`
+    says "paired" instead of "welch"."""
+    from twins.services.compare import compare_runs
+
+    runs = {r.pk: r for r in SimulationRun.objects.filter(pk__in=[run_a, run_b])}
+    try:
+        cmp = compare_runs(runs[run_a], runs[run_b])
+    except Exception:  # a run without results: Welch from the summaries, as before
+        return
+    for row in rows:
+        c = cmp.get(row["key"])
+        if c and c["paired"] and c["p"] is not None:
+            row.update(method="paired", p_value=c["p"], significant=c["p"] < ALPHA, delta_ci95=c["ci95"])
+
+
 def _side(layout: Layout, run_id: int | None) -> dict:
     if run_id is not None and not SimulationRun.objects.filter(pk=run_id, layout=layout).exists():
         raise NotFound(f"Layout {layout.pk} has no simulation run {run_id}.")
@@ -192,10 +209,13 @@ def layouts_compare(*, layout: Layout, against: Layout, run_id: int | None = Non
     if mine["run"] and theirs["run"]:
         keys = ("horizon_s", "warmup_s", "replications", "seed")
         same_params = all(mine["run"]["params"].get(k) == theirs["run"]["params"].get(k) for k in keys)
+    kpis = kpi_comparison(kpis_a, kpis_b)
+    if mine["run"] and theirs["run"]:
+        _pair(kpis, mine["run"]["id"], theirs["run"]["id"])
     return {
         "layout": mine["layout"], "against": theirs["layout"],
         "runs": {"layout": mine["run"], "against": theirs["run"]},
         "same_params": same_params,
-        "kpis": kpi_comparison(kpis_a, kpis_b),
+        "kpis": kpis,
         "alpha": ALPHA,
     }

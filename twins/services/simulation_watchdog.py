@@ -16,4 +16,7 @@ def simulation_watchdog() -> list[int]:
                                                ).order_by("id").values_list("id", flat=True):
         if simulation_recover(run_id=run_id):
             resent.append(run_id)
+    from .experiments import experiments_recover
+
+    experiments_recover()  # an experiment whose point ended while its hook was lost moves on
     return resent

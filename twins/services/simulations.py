@@ -169,6 +169,23 @@ def simulation_create(*, layout: Layout, params: dict, by) -> SimulationRun:
     return run
 
 
+def run_create_quietly(*, layout: Layout, revision: int, cleaned: dict, model: Model, by) -> SimulationRun:
+    """A run that is one point of an experiment: no audit entry and no `sim.progress` of its own (the
+    experiment has both); otherwise a run like any other, enqueued after the commit."""
+    run = SimulationRun.objects.create(
+        layout=layout, layout_revision=revision, status=Status.QUEUED, progress=0.0,
+        params={**cleaned, "model": model_to_dict(model)}, created_by=by,
+        queue=getattr(settings, "SIMULATION_QUEUE", None) or "",
+    )
+    transaction.on_commit(lambda: _enqueue(run.id, run.queue))
+    return run
+
+
+def run_ended_quietly(run_id: int) -> None:
+    store.replications_delete(run_id)
+    _ended(run_id)
+
+
 def _enqueue(run_id: int, queue: str) -> None:
     """Send the start task (the mark first: a Redis that loses the message loses the mark with it). With
     Redis away the run stays `queued` and the watchdog sends it once Redis is back."""
@@ -368,7 +385,11 @@ def _key(run_id: int, what: str) -> str:
 
 
 def _ended(run_id: int) -> None:
-    """A run that ended needs its Redis keys no more (best effort: they expire anyway)."""
+    """A run that ended needs its Redis keys no more (best effort: they expire anyway); if it is a point of
+    an experiment, the experiment moves on."""
+    from .experiments import on_run_ended
+
+    on_run_ended(run_id)
     store.sent_clear(run_id)
     try:
         redis_state.client().delete(_key(run_id, "pub"))
@@ -414,5 +435,12 @@ def _publish(run_id: int, layout_id: int, status: str, progress: float, *, force
                 return
         except Exception:
             log.warning("progress throttle unavailable for run %s", run_id, exc_info=True)
+    from ..models import ExperimentPoint
+    from .experiments import publish_progress
+
+    experiment_id = ExperimentPoint.objects.filter(run_id=run_id).values_list("experiment_id", flat=True).first()
+    if experiment_id is not None:
+        publish_progress(experiment_id)  # a point of an experiment: the room hears `exp.progress` instead
+        return
     message = SimProgress(id=run_id, status=str(status), progress=round(float(progress), 4))
     events.publish_to_layout(layout_id, message.model_dump())

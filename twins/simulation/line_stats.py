@@ -18,7 +18,7 @@ import heapq
 import numpy as np
 
 from .line import ASM, CONV, MAC, SNK, SRC, STATE_KEYS, LineNet
-from .stats import TIMESERIES_BINS, in_system_integral, mean_ci, playback_times
+from .stats import TIMESERIES_BINS, in_system_integral, mean_ci, playback_times, replication_kpis
 
 MSER_BINS = 1000  # WIP is averaged over this many bins of the whole horizon before MSER-5 batches them
 MSER_BATCH = 5
@@ -210,6 +210,7 @@ def combine(net: LineNet, reps: list, *, horizon_s: float, warmup_s: float) -> d
         "station_visits": int(sum(r["visits"] for r in reps)),
         "horizon_s": H,
         "warmup_s": w,
+        "replication_kpis": replication_kpis(reps),
         "throughput_by_type": {t: mean_ci([r["throughput_by_type"].get(t, 0.0) for r in reps]) for t in types},
         "scrap_per_hour": mean_ci([r["scrap_per_hour"] for r in reps]),
         "resources": [{"asset": net.pool_ids[p], "name": net.pool_names[p], "capacity": net.pool_cap[p],

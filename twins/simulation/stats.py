@@ -94,6 +94,14 @@ def summarise(net: Network, raw: dict, *, horizon_s: float, warmup_s: float, rep
     return rep
 
 
+def replication_kpis(reps: list) -> dict:
+    """Each replication's throughput, lead time and WIP in replication order, for paired comparisons
+    between runs that share a seed (twins/services/compare.py)."""
+    return {"throughput_per_hour": [r["throughput_per_hour"] for r in reps],
+            "lead_time_s": [r["lead_time_mean"] for r in reps],
+            "wip": [r["wip"] for r in reps]}
+
+
 def mean_ci(values) -> dict:
     """Mean and Student-t 95% half-width over replications (0 with a single replication)."""
     v = np.asarray([x for x in values if x is not None], dtype=float)
@@ -170,4 +178,5 @@ def combine_reps(net: Network, reps: list, *, horizon_s: float, warmup_s: float)
         "station_visits": int(sum(r["visits"] for r in reps)),
         "horizon_s": H,
         "warmup_s": w,
+        "replication_kpis": replication_kpis(reps),
     }
