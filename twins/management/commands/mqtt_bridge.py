@@ -1,4 +1,5 @@
-"""`manage.py mqtt_bridge`: ingest every message on metaverse/{factory_slug}/{twin_key}/telemetry from MQTT_URL.
+"""`manage.py mqtt_bridge`: ingest every message on metaverse/{factory_slug}/{twin_key}/telemetry from MQTT_URL,
+and every Sparkplug B BIRTH, DATA and DEATH on spBv1.0/# (twins/interfaces/sparkplug.py).
 
 paho-mqtt 2.x, QoS 1 with a persistent session and manual acknowledgements: a message is acknowledged only
 after its batch committed, so a crash loses nothing the broker delivered. Messages are batched (flushed at
@@ -20,12 +21,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from twins.interfaces import sparkplug
 from twins.services.telemetry_bridge import BridgeIngester
 from twins.twin_feed import feed
 
 log = logging.getLogger("twins.mqtt_bridge")
 
 TOPIC = "metaverse/+/+/telemetry"
+TOPICS = [(TOPIC, 1), (sparkplug.TOPIC, 1)]
 MAX_BATCH = 500
 FLUSH_S = 0.1
 
@@ -63,6 +66,7 @@ class MqttBridge:
         self.stopping = threading.Event()
         self.connected = threading.Event()
         self.ingester = BridgeIngester("mqtt")
+        self.sparkplug = sparkplug.SparkplugHost(self._command)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=clean_session)
         if parsed.username:
             self.client.username_pw_set(unquote(parsed.username), unquote(parsed.password or ""))
@@ -79,19 +83,23 @@ class MqttBridge:
         if reason_code.is_failure:
             log.error("MQTT connect to %s:%s refused: %s", self.host, self.port, reason_code)
             return
-        client.subscribe(TOPIC, qos=1)
+        client.subscribe(TOPICS)
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         if any(code.is_failure for code in reason_codes):
-            log.error("MQTT subscription to %s refused: %s", TOPIC, reason_codes)
+            log.error("MQTT subscription to %s refused: %s", _topics(), reason_codes)
             return
-        log.info("MQTT bridge connected to %s:%s, subscribed to %s", self.host, self.port, TOPIC)
+        log.info("MQTT bridge connected to %s:%s, subscribed to %s", self.host, self.port, _topics())
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
         if not self.stopping.is_set():
             log.warning("MQTT connection lost (%s); reconnecting", reason_code)
+
+    def _command(self, topic: str, payload: bytes) -> None:
+        """Sparkplug B commands go out at QoS 0, never retained, as the specification asks."""
+        self.client.publish(topic, payload, qos=0, retain=False)
 
     def _next_batch(self) -> list:
         try:
@@ -110,8 +118,11 @@ class MqttBridge:
         items = []
         for msg in batch:
             try:
-                slug, point = parse_message(msg.topic, msg.payload)
-                items.append((slug, point, f"message on {msg.topic}"))
+                if msg.topic.startswith(sparkplug.NAMESPACE + "/"):
+                    items.extend(self.sparkplug.handle(msg.topic, msg.payload))
+                else:
+                    slug, point = parse_message(msg.topic, msg.payload)
+                    items.append((slug, point, f"message on {msg.topic}"))
             except ValueError as exc:
                 log.warning("MQTT bridge: skipped broken message on %s: %s", msg.topic, exc)
                 self.ingester.skipped += 1
@@ -139,8 +150,12 @@ class MqttBridge:
         self.stopping.set()
 
 
+def _topics() -> str:
+    return ", ".join(topic for topic, _ in TOPICS)
+
+
 class Command(BaseCommand):
-    help = "Subscribe to MQTT_URL and ingest metaverse/{factory_slug}/{twin_key}/telemetry messages."
+    help = "Subscribe to MQTT_URL and ingest metaverse/{factory_slug}/{twin_key}/telemetry and Sparkplug B messages."
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default=None, help="Overrides MQTT_URL.")
@@ -156,6 +171,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: bridge.stop())
-        self.stdout.write(f"MQTT bridge: {bridge.host}:{bridge.port} topic {TOPIC}")
+        self.stdout.write(f"MQTT bridge: {bridge.host}:{bridge.port} topics {_topics()}")
         bridge.run()
         self.stdout.write(f"MQTT bridge stopped: {bridge.ingester.stored} points stored, {bridge.ingester.skipped} skipped.")
