@@ -46,7 +46,7 @@ def _station_params(defaults: dict, params: dict) -> dict:
     return out
 
 
-def build_model(layout: Layout, calendar: dict | None = None) -> Model:
+def build_model(layout: Layout, calendar: dict | None = None, initial: dict | None = None) -> Model:
     """The layout's flow network plus the operator pools its stations name; decor is scenery, and
     connections only carry parts between flow assets. `calendar` is the run's shift calendar (CONTRACT.md §7), if any."""
     assets = list(Asset.objects.filter(layout=layout).select_related("asset_type").order_by("id"))
@@ -68,13 +68,15 @@ def build_model(layout: Layout, calendar: dict | None = None) -> Model:
         for c in Connection.objects.filter(layout=layout).order_by("id")
         if c.source_id in flow_ids and c.target_id in flow_ids
     )
-    return Model(stations=tuple(stations), links=links, calendar=calendar)
+    return Model(stations=tuple(stations), links=links, calendar=calendar, initial=initial)
 
 
 def model_to_dict(model: Model) -> dict:
     data = {"stations": [asdict(s) for s in model.stations], "links": [asdict(ln) for ln in model.links]}
     if model.calendar is not None:
         data["calendar"] = model.calendar
+    if model.initial is not None:
+        data["initial"] = model.initial
     return data
 
 
@@ -83,6 +85,7 @@ def model_from_dict(data: dict) -> Model:
         stations=tuple(Station(**{k: v for k, v in s.items() if k in _STATION_FIELDS}) for s in data["stations"]),
         links=tuple(Link(**{k: v for k, v in ln.items() if k in _LINK_FIELDS}) for ln in data["links"]),
         calendar=data.get("calendar"),
+        initial=data.get("initial"),
     )
 
 
@@ -109,9 +112,9 @@ def _strip_prefix(message: str, name, ident) -> str:
     return message
 
 
-def validated_model(layout: Layout, calendar: dict | None = None) -> Model:
+def validated_model(layout: Layout, calendar: dict | None = None, initial: dict | None = None) -> Model:
     """`build_model` + the engine's validation, as a service error naming the asset or connection."""
-    model = build_model(layout, calendar)
+    model = build_model(layout, calendar, initial)
     try:
         validate(model)
     except ModelError as exc:

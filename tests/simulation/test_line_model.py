@@ -249,3 +249,24 @@ def test_mser5_finds_the_end_of_an_initial_transient():
     res = simulate(Model(st, (Link(1, 1, 2), Link(2, 2, 3)), calendar={"period_s": 10, "on": [[0, 10]]}),
                    horizon_s=1000, warmup_s=0, replications=1, seed=1)
     assert res["warmup_suggested_s"] >= 0.0
+
+
+def test_a_forecast_starts_from_the_queues_and_repairs_the_twins_report():
+    # Deterministic 2 s machine with 30 parts already waiting and no more arriving (a source too slow to
+    # matter within the horizon): it works them off in 60 s, so the cumulative output is exactly 30 by 60 s.
+    st = (source(1, 1e9, cv=0.0), machine(2, 2.0, cv=0.0), sink(3))
+    ln = (Link(1, 1, 2), Link(2, 2, 3))
+    res = simulate(Model(st, ln, initial={"2": {"queue": 30, "down": False}}), horizon_s=96, warmup_s=0,
+                   replications=3, seed=1)
+    fc = res["forecast"]
+    assert fc["t"][-1] == pytest.approx(96.0) and len(fc["t"]) == 48
+    assert fc["cumulative"]["mean"][-1] == pytest.approx(30.0)
+    assert fc["cumulative"]["lo"][-1] == fc["cumulative"]["hi"][-1] == pytest.approx(30.0)
+    assert fc["cumulative"]["mean"][28] == pytest.approx(28.0)  # bins [0, 2), ..., [56, 58): parts done at 2, ..., 56
+    # Down now: with MTTR 100 s (exponential) it first waits for the repair, so less is out early on.
+    down = simulate(Model((st[0], machine(2, 2.0, cv=0.0, mtbf=1e9, mttr=100.0), st[2]), ln,
+                          initial={"2": {"queue": 30, "down": True}}), horizon_s=96, warmup_s=0, replications=20, seed=1)
+    assert down["forecast"]["cumulative"]["mean"][-1] < 30.0
+    assert down["forecast"]["cumulative"]["lo"][-1] < down["forecast"]["cumulative"]["hi"][-1]
+    with pytest.raises(ModelError):
+        validate(Model(st, ln, initial={"2": {"queue": -1}}))

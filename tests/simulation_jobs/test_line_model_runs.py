@@ -54,3 +54,29 @@ def test_an_operator_that_no_station_names_stays_scenery(people, client_for, dra
     run = SimulationRun.objects.get(pk=r.json()["id"])
     assert "Visitor" not in [s["name"] for s in run.params["model"]["stations"]]
     assert "calendar" not in run.params
+
+
+@pytest.mark.django_db
+def test_a_live_forecast_starts_from_the_twins_queues_and_down_machines(people, client_for, draft):
+    from twins.models import Twin
+
+    Asset.objects.filter(layout=draft, name="M1").update(twin_key="m1", params={"mtbf_s": 3600.0, "mttr_s": 600.0})
+    Asset.objects.filter(layout=draft, name="M2").update(twin_key="m2")
+    Twin.objects.create(factory=people["plant"], key="m1", name="M1", status="down", values={"queue": 4.0})
+    Twin.objects.create(factory=people["plant"], key="m2", name="M2", status="running", values={"queue": 7})
+    body = {"layout": draft.id, "horizon_s": 8 * 3600, "warmup_s": 0, "replications": 5, "seed": 2, "initial_state": "live"}
+    r = client_for(people["alice"]).post(URL, body, format="json")
+    assert r.status_code == 201, r.content
+    run = SimulationRun.objects.get(pk=r.json()["id"])
+    m1 = Asset.objects.get(layout=draft, name="M1").id
+    m2 = Asset.objects.get(layout=draft, name="M2").id
+    assert run.params["initial_state"] == "live"
+    assert run.params["model"]["initial"] == {str(m1): {"queue": 4, "down": True}, str(m2): {"queue": 7, "down": False}}
+    res = in_process(run)
+    fc = res["forecast"]
+    assert len(fc["t"]) == 48 and fc["t"][-1] == pytest.approx(8 * 3600)
+    cum = fc["cumulative"]
+    assert all(lo <= m <= hi for lo, m, hi in zip(cum["lo"], cum["mean"], cum["hi"]))
+    assert cum["mean"] == sorted(cum["mean"])
+    bad = client_for(people["alice"]).post(URL, {**body, "initial_state": "yesterday"}, format="json")
+    assert bad.status_code == 400 and "initial_state" in bad.json()

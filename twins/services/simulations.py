@@ -38,6 +38,7 @@ from ..simulation_model import (
     validated_model,
 )
 from . import simulation_store as store
+from .forecast import live_initial_state
 from .common import finite_number, lock_layout, require_role
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ MAX_CONNECTIONS = 2000
 MAX_VISITS_PER_REPLICATION = 5_000_000
 MAX_VISITS_PER_RUN = 100_000_000
 DEFAULTS = {"horizon_s": 8 * 3600.0, "warmup_s": 0.0, "replications": 10}
-PARAM_KEYS = {"layout", "horizon_s", "warmup_s", "replications", "seed", "calendar"}
+PARAM_KEYS = {"layout", "horizon_s", "warmup_s", "replications", "seed", "calendar", "initial_state"}
 MAX_SEED = 2**63 - 1
 BATCHES_MAX = 8  # a run is cut into at most this many batches of replications (the units of fan-out)
 PUBLISH_INTERVAL_S = 0.25  # sim.progress at most four times a second per run, across all workers
@@ -84,6 +85,12 @@ def clean_params(params: dict) -> dict:
     calendar = params.get("calendar")
     if calendar is not None:
         cleaned["calendar"] = clean_calendar(calendar)
+    initial = params.get("initial_state")
+    if initial not in (None, "empty", "live"):
+        raise Invalid('initial_state must be "live" (start from what the twins report now) or "empty".',
+                      errors={"initial_state": ['Must be "live" or "empty".']})
+    if initial == "live":
+        cleaned["initial_state"] = "live"
     return cleaned
 
 
@@ -155,7 +162,8 @@ def simulation_create(*, layout: Layout, params: dict, by) -> SimulationRun:
     cleaned = clean_params({k: v for k, v in params.items() if k != "layout"})
     with transaction.atomic():
         layout = lock_layout(layout.pk)  # the model and the revision are read together
-        model = validated_model(layout, cleaned.get("calendar"))
+        initial = live_initial_state(layout) if cleaned.get("initial_state") == "live" else None
+        model = validated_model(layout, cleaned.get("calendar"), initial)
         check_size(model, cleaned)
         run = SimulationRun.objects.create(
             layout=layout, layout_revision=layout.revision, status=Status.QUEUED, progress=0.0,

@@ -28,7 +28,7 @@ import numpy as np
 
 from .engine import Cancelled
 from .model import Model, is_accumulating
-from .validate import flow_stations, output_type, source_types, validate
+from .validate import flow_stations, output_type, source_types, types_flow, validate
 
 SRC, MAC, BUF, SNK, ASM, CONV = range(6)
 _KIND = {"source": SRC, "machine": MAC, "conveyor": MAC, "robot": MAC, "buffer": BUF, "sink": SNK,
@@ -42,7 +42,7 @@ A_NONE, A_SETUP, A_WORK, A_REPAIR = range(4)
 # Events.
 EV_ACT, EV_ARRIVE, EV_SHIFT, EV_SUPPLY, EV_CONV = range(5)
 # Random stream purposes.
-P_SERVICE, P_FAIL, P_ROUTE, P_SETUP, P_SCRAP, P_MIX = range(6)
+P_SERVICE, P_FAIL, P_ROUTE, P_SETUP, P_SCRAP, P_MIX, P_INIT = range(7)
 CHUNK = 1024
 CANCEL_CHECKS = 64
 UNBOUNDED = 1 << 60
@@ -129,6 +129,22 @@ class LineNet:
             else:
                 self.servers.append(int(s.capacity))
         self._routes = {}
+        # A forecast's starting state (§9): parts waiting in front of stations, stations in repair. The
+        # waiting parts' types are drawn from the types that can reach the station, by the sources' weights.
+        self.initial = {}
+        self.forecast = model.initial is not None
+        if model.initial:
+            seen = types_flow(model, stations)
+            weight = {}
+            for s in stations:
+                if s.kind == "source":
+                    for t in source_types(s):
+                        weight[t] = weight.get(t, 0.0) + float((s.mix or {"part": 1.0})[t])
+            for key, st in model.initial.items():
+                i = index[int(key)]
+                types = sorted(seen[self.ids[i]]) or ["part"]
+                w = np.cumsum([weight.get(t, 1.0) for t in types])
+                self.initial[i] = (int(st.get("queue", 0)), bool(st.get("down", False)), types, (w / w[-1]).tolist())
         cal = model.calendar
         self.calendar = None if cal is None else (float(cal["period_s"]), [(float(a), float(b)) for a, b in cal["on"]])
 
@@ -466,6 +482,10 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
         if rep_of[i] >= 0:
             release(rep_of[i])
         ttf[g] = fail_d[i]() * net.mtbf[i]
+        if part[g] is None:  # down from the start (a forecast): nothing to resume
+            act[g] = A_NONE
+            to_idle(g)
+            return
         p = op_of[i]
         if p >= 0:
             if acquire(p, g, 2):
@@ -841,6 +861,22 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
                 source_next(g)
         elif kind[i] != CONV:
             idle[i].append(g)
+    init_u = _Draws(streams(0, P_INIT), None)
+    for i, (q, down, types, cw) in sorted(net.initial.items()):
+        feeds = [j for j in inn[i] if not net.unlimited[src[j]]] or inn[i]
+        if q and feeds and kind[i] not in (SRC, SNK):
+            j = feeds[0]
+            for _ in range(q):
+                u = init_u()
+                k = 0
+                while cw[k] < u:
+                    k += 1
+                waiting[j].append((0.0, (types[k], 0.0, 0.0)))
+                wip_starts.append(0.0)
+                cnt[j] += 1
+        if down and kind[i] in (MAC, ASM) and net.mttr[i] is not None and idle[i]:
+            g = idle[i].pop(0)
+            fail(g)  # in repair now: the remaining repair time is a fresh draw (exponential repairs)
     for i in range(n):
         wake(i)
 

@@ -20,6 +20,7 @@ import numpy as np
 from .line import ASM, CONV, MAC, SNK, SRC, STATE_KEYS, LineNet
 from .stats import TIMESERIES_BINS, in_system_integral, mean_ci, playback_times, replication_kpis
 
+FORECAST_BINS = 48  # a forecast's bands: parts out per bin of the horizon, from now (t = 0)
 MSER_BINS = 1000  # WIP is averaged over this many bins of the whole horizon before MSER-5 batches them
 MSER_BATCH = 5
 
@@ -134,12 +135,30 @@ def summarise(net: LineNet, raw: dict, *, horizon_s: float, warmup_s: float, rep
         "ts_throughput": [float(v) for v in np.histogram(ends_t, bins=edges)[0] * (3600.0 / width)],
         "ts_wip": [float(v) for v in (np.diff(g) / width)],
         "wip_fine": [float(v) for v in fine],
+        "forecast_counts": np.histogram(ends_t, bins=np.linspace(0.0, H, FORECAST_BINS + 1))[0].tolist()
+        if net.forecast else None,
         "playback": None,
     }
     if raw.get("playback") is not None:
         rep["playback"] = {"t": [float(v) for v in playback_times(H)],
                            "states": {str(net.ids[i]): raw["playback"][i] for i in range(net.n)}}
     return rep
+
+
+def forecast(reps: list, H: float) -> dict:
+    """§9: from now (t = 0) to the horizon, per bin: the mean over the replications and a 95 % band (the
+    2.5th and 97.5th percentiles of the replications), of the throughput and of the cumulative output."""
+    counts = np.asarray([r["forecast_counts"] for r in reps], dtype=float)
+    width = H / FORECAST_BINS
+    rate = counts * (3600.0 / width)
+    cum = np.cumsum(counts, axis=1)
+
+    def band(x):
+        lo, hi = np.percentile(x, [2.5, 97.5], axis=0)
+        return {"mean": x.mean(axis=0).tolist(), "lo": lo.tolist(), "hi": hi.tolist()}
+
+    return {"t": [float((k + 1) * width) for k in range(FORECAST_BINS)], "throughput_per_hour": band(rate),
+            "cumulative": band(cum)}
 
 
 def _bottleneck(net: LineNet, stations: list) -> int | None:
@@ -219,5 +238,6 @@ def combine(net: LineNet, reps: list, *, horizon_s: float, warmup_s: float) -> d
         "bottleneck_shares": {str(net.ids[i]): float(np.mean([r["stations"][i]["bottleneck"] for r in reps]))
                               for i in range(net.n) if net.kind[i] not in (SNK, SRC)},
         "warmup_suggested_s": mser5(fine, H / MSER_BINS),
+        **({"forecast": forecast(reps, H)} if net.forecast else {}),
     }
 

@@ -53,6 +53,9 @@ class Model:
     stations: tuple[Station, ...]
     links: tuple[Link, ...]
     calendar: dict | None = None  # §7: {"period_s", "on": [[start_s, end_s], ...]}; None = always on
+    # §9: the plant as its twins report it now, {asset id: {"queue": parts waiting, "down": bool}}; a run
+    # that starts from it is a forecast. None = an empty plant at t = 0.
+    initial: dict | None = None
 
 
 def is_accumulating(st: Station) -> bool:
@@ -62,7 +65,7 @@ def is_accumulating(st: Station) -> bool:
 
 def uses_line_model(model: Model) -> bool:
     """Whether the model uses anything of §7; if not, the §4 engines run it, number for number as before."""
-    if model.calendar is not None:
+    if model.calendar is not None or model.initial is not None:
         return True
     for st in model.stations:
         if st.kind == "assembly" or is_accumulating(st) or st.mix or st.cycle_time_by_type \

@@ -187,6 +187,23 @@ def check_calendar(cal) -> None:
         last = b
 
 
+def _check_initial(initial, ids) -> None:
+    if not isinstance(initial, dict):
+        raise ModelError("initial: must be an object {asset id: {queue, down}}")
+    for key, st in initial.items():
+        try:
+            asset = int(key)
+        except (TypeError, ValueError):
+            raise ModelError(f"initial: {key!r} is not an asset id") from None
+        if asset not in ids or not isinstance(st, dict) or set(st) - {"queue", "down"}:
+            raise ModelError(f"initial: {key!r} must be a simulated asset with queue and down", asset=asset if asset in ids else None)
+        q = st.get("queue", 0)
+        if isinstance(q, bool) or not isinstance(q, int) or not 0 <= q <= 100_000:
+            raise ModelError("initial: queue must be an integer from 0 to 100,000", asset=asset)
+        if not isinstance(st.get("down", False), bool):
+            raise ModelError("initial: down must be true or false", asset=asset)
+
+
 def _type_name(name) -> bool:
     return isinstance(name, str) and 0 < len(name) <= 64
 
@@ -195,6 +212,8 @@ def _check_line_model(model: Model, by_id: dict, stations: list) -> None:
     """§7: parameters, operator pools, and the static check that no part type can get stuck."""
     if model.calendar is not None:
         check_calendar(model.calendar)
+    if model.initial is not None:
+        _check_initial(model.initial, {s.id for s in stations})
     for st in stations:
         def fail(msg, st=st):
             raise ModelError(f"{st.name or st.id}: {msg}", asset=st.id)
@@ -246,7 +265,7 @@ def _check_line_model(model: Model, by_id: dict, stations: list) -> None:
     for st in stations:
         if st.kind == "assembly" and not any(ln.target == st.id for ln in model.links):
             raise ModelError(f"{st.name or st.id}: an assembly needs incoming connections", asset=st.id)
-    _check_types_flow(model, stations)
+    types_flow(model, stations)
 
 
 def output_type(st) -> str:
@@ -257,9 +276,10 @@ def source_types(st) -> list:
     return sorted(st.mix) if st.mix else ["part"]
 
 
-def _check_types_flow(model: Model, stations: list) -> None:
-    """Propagate the part types each station can see; a non-sink station that can see a type that none of
-    its outgoing connections accepts would hold that part for ever: refuse it, naming the station."""
+def types_flow(model: Model, stations: list) -> dict:
+    """Propagate the part types each station can see ({station id: set of types}); a non-sink station that
+    can see a type that none of its outgoing connections accepts would hold that part for ever: refuse it,
+    naming the station."""
     out = {s.id: [] for s in stations}
     for ln in model.links:
         out[ln.source].append(ln)
@@ -285,3 +305,4 @@ def _check_types_flow(model: Model, stations: list) -> None:
                 if t not in seen[ln.target]:
                     seen[ln.target].add(t)
                     todo.append(ln.target)
+    return seen
