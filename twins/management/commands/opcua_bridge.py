@@ -2,19 +2,25 @@
 on the mapped OPC UA nodes, each change ingested like a telemetry point; reconnects with backoff.
 
 The map is JSON: `[{"node": "ns=2;s=Press1.Temperature", "factory": "demo-plant", "twin": "press-1", "name": "temperature"}]`.
-Booleans become 0/1; numbers and strings pass through; the source timestamp is the point's `ts`.
+Booleans become 0/1; numbers and strings pass through; the source timestamp is the point's `ts`. An entry
+`{"node", "factory", "twin", "as": "status"}` on a MachineryItemState's CurrentState (or its Id) sets the twin's
+status (OPC 40001-1, twins/interfaces/machinery.py). `--browse` lists the server's machines and writes a
+starter map of them instead.
 """
 import asyncio
 import json
 import logging
+import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from asyncua import Client, ua
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections as db_connections
 
+from twins.interfaces import machinery
 from twins.services.telemetry_bridge import BridgeIngester
 from twins.twin_feed import feed
 
@@ -25,19 +31,38 @@ MAX_BATCH = 500
 MAX_BACKOFF_S = 30.0
 
 
+AS_KINDS = ("status",)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a node's changes go: a value of a twin, or (`as_ = "status"`) the twin's MachineryItemState."""
+
+    factory: str
+    twin: str
+    name: str
+    as_: str | None = None
+
+
 def load_map(entries) -> dict:
-    """{NodeId: (factory_slug, twin_key, value_name)}; ValueError names the bad entry."""
+    """{NodeId: Target}; ValueError names the bad entry."""
     if not isinstance(entries, list) or not entries:
         raise ValueError("the map must be a non-empty JSON list")
     mapping = {}
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("node", "factory", "twin", "name")):
-            raise ValueError(f"map[{i}] needs the strings node, factory, twin and name")
+        as_ = entry.get("as") if isinstance(entry, dict) else None
+        needed = ("node", "factory", "twin") if as_ is not None else ("node", "factory", "twin", "name")
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry.get(k) for k in needed):
+            raise ValueError(f"map[{i}] needs the strings {', '.join(needed[:-1])} and {needed[-1]}")
+        if as_ is not None and as_ not in AS_KINDS:
+            raise ValueError(f"map[{i}]: \"as\" must be one of {', '.join(AS_KINDS)}, not {as_!r}")
+        if as_ is not None and entry.get("name", as_) != as_:
+            raise ValueError(f"map[{i}]: an \"as\": \"{as_}\" entry is stored as the value {as_}; leave name out")
         try:
             node_id = ua.NodeId.from_string(entry["node"])
         except Exception:
             raise ValueError(f"map[{i}]: {entry['node']!r} is not an OPC UA node id") from None
-        mapping[node_id] = (entry["factory"], entry["twin"], entry["name"])
+        mapping[node_id] = Target(entry["factory"], entry["twin"], as_ or entry["name"], as_)
     return mapping
 
 
@@ -62,13 +87,13 @@ class _Handler:
         target = self.bridge.mapping.get(node.nodeid)
         if target is None:
             return
-        slug, twin, name = target
         try:
-            point = {"twin": twin, "ts": _ts(data.monitored_item.Value), "values": {name: _value(val)}}
+            value = machinery.status_of(val, self.bridge.machinery_ns) if target.as_ == "status" else _value(val)
+            point = {"twin": target.twin, "ts": _ts(data.monitored_item.Value), "values": {target.name: value}}
         except ValueError as exc:
             log.warning("OPC UA bridge: skipped change of %s: %s", node.nodeid.to_string(), exc)
             return
-        self.bridge.inbox.put_nowait((slug, point, f"change of {node.nodeid.to_string()}"))
+        self.bridge.inbox.put_nowait((target.factory, point, f"change of {node.nodeid.to_string()}"))
 
     def status_change_notification(self, status):
         log.warning("OPC UA subscription status: %s", status)
@@ -83,6 +108,7 @@ class OpcUaBridge:
         self.stopping = asyncio.Event()
         self.connected = asyncio.Event()
         self.connections = 0
+        self.machinery_ns: int | None = None  # the server's index of the Machinery namespace, per session
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opcua-db")  # one thread, one DB connection
 
     async def _writer(self) -> None:
@@ -109,6 +135,8 @@ class OpcUaBridge:
         client.connection_lost_callback = on_lost
         try:
             await client.connect()
+            namespaces = await client.get_namespace_array()
+            self.machinery_ns = namespaces.index(machinery.MACHINERY_NS) if machinery.MACHINERY_NS in namespaces else None
             subscription = await client.create_subscription(self.period_ms, _Handler(self, lost))
             nodes = [client.get_node(node_id) for node_id in self.mapping]
             results = await subscription.subscribe_data_change(nodes)
@@ -161,16 +189,41 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--endpoint", required=True, help="opc.tcp://HOST:PORT[/path]")
-        parser.add_argument("--map", required=True, dest="map_file", help="JSON list of {node, factory, twin, name}")
+        parser.add_argument("--map", dest="map_file", help="JSON list of {node, factory, twin, name} (with --browse: the file to write)")
         parser.add_argument("--period-ms", type=int, default=100, help="Publishing interval of the subscription.")
+        parser.add_argument("--browse", action="store_true", help="List the server's Machinery objects and write a starter map.")
+        parser.add_argument("--factory", default="demo-plant", help="With --browse: the factory slug of the starter map.")
 
-    def handle(self, *args, endpoint, map_file, period_ms, **options):
+    def handle(self, *args, endpoint, map_file, period_ms, browse, factory, **options):
+        if browse:
+            return self._browse(endpoint, map_file or "opcua-map.json", factory)
+        if not map_file:
+            raise CommandError("--map FILE is required (or --browse to write a starter map).")
         try:
             with open(map_file, encoding="utf-8") as fh:
                 mapping = load_map(json.load(fh))
         except (OSError, ValueError) as exc:
             raise CommandError(f"--map {map_file}: {exc}") from None
         asyncio.run(self._run(OpcUaBridge(endpoint, mapping, period_ms=period_ms)))
+
+    def _browse(self, endpoint: str, map_file: str, factory: str) -> None:
+        if os.path.exists(map_file):
+            raise CommandError(f"--map {map_file} exists; the starter map never overwrites a map. Name another file.")
+        try:
+            found = asyncio.run(_browse(endpoint))
+        except (OSError, TimeoutError, ua.UaError) as exc:
+            raise CommandError(f"{endpoint}: {exc or type(exc).__name__}") from None
+        if not found:
+            raise CommandError(f"{endpoint} has no Machinery objects (nothing under Objects/Machines, no MachineryItemState or Identification).")
+        for machine in found:
+            ident = ", ".join(f"{k} {v}" for k, v in machine["identification"].items()) or "no identification"
+            state = f"{machine['state']} ({machine['state_node']})" if machine["state_node"] else "no MachineryItemState"
+            self.stdout.write(f"{machine['name']}  {machine['node']}  {ident}; state {state}; {len(machine['variables'])} variable(s)")
+        entries = machinery.starter_map(found, factory=factory)
+        with open(map_file, "w", encoding="utf-8") as fh:
+            json.dump(entries, fh, indent=2)
+            fh.write("\n")
+        self.stdout.write(f"Wrote {len(entries)} map entries for {len(found)} machine(s) to {map_file}; twin keys come from the browse names: check them, create the twins, then run with --map {map_file}.")
 
     async def _run(self, bridge: OpcUaBridge) -> None:
         loop = asyncio.get_running_loop()
@@ -179,3 +232,9 @@ class Command(BaseCommand):
         self.stdout.write(f"OPC UA bridge: {bridge.endpoint}, {len(bridge.mapping)} node(s)")
         await bridge.run()
         self.stdout.write(f"OPC UA bridge stopped: {bridge.ingester.stored} points stored, {bridge.ingester.skipped} skipped.")
+
+
+async def _browse(endpoint: str) -> list[dict]:
+    client = Client(endpoint, timeout=10)
+    async with client:
+        return await machinery.machines(client)
