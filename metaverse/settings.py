@@ -166,9 +166,11 @@ MQTT_URL = os.environ.get("MQTT_URL", "")
 
 # --- REST --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: DRF answers a missing or bad credential with the first class's challenge, so a revoked or
+    # expired token gets 401 `WWW-Authenticate: Token` (with the session first it would be a bare 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "twins.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "twins.api.pagination.Pagination",
@@ -193,6 +195,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "twins.api.schema.document_error_responses"],
 }
+
+# API tokens (twins/services/tokens.py): seconds from issue to expiry; 0 = never expire.
+API_TOKEN_TTL_S = int(os.environ.get("API_TOKEN_TTL_S", 0))
 
 # --- Login throttling (django-axes) -------------------------------------------------------------------
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))

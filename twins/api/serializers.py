@@ -18,6 +18,7 @@ class UserSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="null unless API_TOKEN_TTL_S is set.")
 
 
 class FactorySerializer(serializers.ModelSerializer):

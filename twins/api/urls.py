@@ -3,7 +3,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .views.assets import AssetViewSet, ConnectionViewSet
-from .views.auth import LoginView, LogoutView, MeView, TokenView
+from .views.auth import LoginView, LogoutView, MeView, TokenRotateView, TokenView
 from .views.layouts import LayoutViewSet
 from .views.plant import AssetTypeViewSet, FactoryViewSet
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("auth/login/", LoginView.as_view(), name="login"),
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/token/rotate/", TokenRotateView.as_view(), name="token-rotate"),
     path("auth/me/", MeView.as_view(), name="me"),
     *router.urls,
 ]

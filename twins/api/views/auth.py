@@ -1,4 +1,4 @@
-"""Login, logout and API tokens (CONTRACT.md §3 Auth). Throttled by django-axes."""
+"""Login, logout and API tokens (CONTRACT.md §3 Auth; docs/api.md). Throttled by django-axes."""
 from django.contrib.auth import authenticate, login, logout
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema
@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from collaboration import events
 
+from ...services.tokens import api_token_issue, api_token_revoke, api_token_rotate, token_expires_at
 from ..serializers import DetailSerializer, LoginSerializer, TokenSerializer, UserSerializer
 
 
@@ -44,26 +45,57 @@ class LoginView(APIView):
 class LogoutView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={200: DetailSerializer})
+    @extend_schema(request=None, responses={200: DetailSerializer, 401: DetailSerializer})
     def post(self, request):
-        user_id = request.user.id if request.user.is_authenticated else None
+        """Ends the session; called with a token, revokes that token too. Either way the user's sockets close."""
+        user = request.user if request.user.is_authenticated else None
         logout(request._request)
-        if user_id:
-            events.publish_access_revoked(user_id=user_id)
+        if user is not None:
+            if isinstance(request.auth, Token):
+                api_token_revoke(user=user)
+            events.publish_access_revoked(user_id=user.id)
         return Response({"detail": "Logged out."})
 
 
-class TokenView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
+def _token_body(token) -> dict:
+    expires = token_expires_at(token)
+    return {"token": token.key, "expires_at": expires.isoformat().replace("+00:00", "Z") if expires else None}
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer, 400: DetailSerializer, 429: DetailSerializer})
+
+class TokenView(APIView):
+    """POST credentials for the user's token (the same one until it is revoked, rotated or expires);
+    DELETE revokes the caller's token."""
+
+    def _posting(self) -> bool:
+        return getattr(self.request, "method", None) == "POST"  # no request while the schema is generated
+
+    def get_authenticators(self):
+        # Credentials alone identify a POST: a stale token sent along must not stand in the way of a new one.
+        return [] if self._posting() else super().get_authenticators()
+
+    def get_permissions(self):
+        return [AllowAny()] if self._posting() else [IsAuthenticated()]
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer, 400: DetailSerializer, 415: DetailSerializer, 429: DetailSerializer})
     def post(self, request):
         user, error = _authenticate(request)
         if error:
             return error
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response(_token_body(api_token_issue(user=user)))
+
+    @extend_schema(request=None, responses={204: None, 401: DetailSerializer})
+    def delete(self, request):
+        api_token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRotateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: TokenSerializer, 401: DetailSerializer})
+    def post(self, request):
+        """A new token for the caller; the old one (and every socket of the user) stops at once."""
+        return Response(_token_body(api_token_rotate(user=request.user)))
 
 
 class MeView(APIView):
