@@ -32,6 +32,8 @@ def connection_repr(connection: Connection) -> dict:
         "buffer_capacity": connection.buffer_capacity,
         "transport_speed_mps": connection.transport_speed_mps,
         "weight": connection.weight,
+        "part_types": connection.part_types,
+        "quantity": connection.quantity,
         "version": connection.version,
     }
 

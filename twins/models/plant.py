@@ -53,6 +53,7 @@ class AssetType(models.Model):
     class Kind(models.TextChoices):
         SOURCE = "source"
         MACHINE = "machine"
+        ASSEMBLY = "assembly"  # joins one part from every incoming connection's `quantity` into one (CONTRACT §7)
         BUFFER = "buffer"
         SINK = "sink"
         CONVEYOR = "conveyor"
@@ -143,6 +144,10 @@ class Connection(models.Model):
     buffer_capacity = models.PositiveIntegerField(null=True, blank=True)
     transport_speed_mps = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.001)])
     weight = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)])
+    # CONTRACT §7: the part types this connection accepts (null = every type), and how many parts of it an
+    # assembly target takes per cycle (other targets ignore it).
+    part_types = models.JSONField(null=True, blank=True, default=None)
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -13,7 +13,7 @@ EDITABLE_FIELDS = {"name", "asset_type", "twin_key", "x", "z", "rotation_deg", "
 COORD_LIMIT = 10_000.0
 
 
-def _clean(changes: dict, *, partial: bool) -> dict:
+def _clean(changes: dict, *, layout, partial: bool) -> dict:
     if not isinstance(changes, dict):
         raise Invalid("changes must be an object.")
     unknown = set(changes) - EDITABLE_FIELDS
@@ -41,7 +41,7 @@ def _clean(changes: dict, *, partial: bool) -> dict:
             raise Invalid("asset_type does not exist.", errors={"asset_type": ["No such asset type."]})
         cleaned["asset_type_id"] = type_id
     if "params" in changes:
-        cleaned["params"] = clean_params(changes["params"])
+        cleaned["params"] = clean_params(changes["params"], layout=layout)
     if not partial:
         for required in ("asset_type_id",):
             if required not in cleaned:
@@ -53,7 +53,7 @@ def asset_create(*, layout, data: dict, by, op_id=None) -> Asset:
     data = dict(data or {})
     data.pop("layout", None)
     uid = data.pop("uid", None)
-    cleaned = _clean(data, partial=False)
+    cleaned = _clean(data, layout=layout, partial=False)
     with transaction.atomic():
         layout = lock_layout(layout.pk)
         require_editable(layout, user=by)
@@ -89,7 +89,7 @@ def _lock_current(asset: Asset, *, version, by, gone: str) -> tuple:
 
 
 def asset_update(*, asset: Asset, changes: dict, version, by, op_id=None) -> Asset:
-    cleaned = _clean(changes, partial=True)
+    cleaned = _clean(changes, layout=asset.layout_id, partial=True)
     with transaction.atomic():
         layout, current = _lock_current(asset, version=version, by=by, gone="This asset has been deleted.")
         for field, value in cleaned.items():

@@ -5,8 +5,26 @@ from ..errors import Conflict, Invalid, NotFound
 from ..models import Asset, Connection
 from ..representations import connection_repr
 from .common import finite_number, lock_layout, record_change, require_editable
+from .params import MAX_TYPES, clean_type_name
 
-FIELDS = {"source", "target", "buffer_capacity", "transport_speed_mps", "weight"}
+FIELDS = {"source", "target", "buffer_capacity", "transport_speed_mps", "weight", "part_types", "quantity"}
+MAX_QUANTITY = 1000
+
+
+def _clean_part_types(value) -> list | None:
+    """CONTRACT §7: the part types a connection accepts, a list of distinct names; null = every type."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise Invalid("part_types must be a non-empty list of part type names, or null for every type.",
+                      errors={"part_types": ["A non-empty list of names, or null."]})
+    if len(value) > MAX_TYPES:
+        raise Invalid(f"part_types: at most {MAX_TYPES} part types (got {len(value)}).", errors={"part_types": [f"At most {MAX_TYPES} types."]})
+    names = [clean_type_name(name, where="part_types") for name in value]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise Invalid(f"part_types names {', '.join(repeated)} more than once.", errors={"part_types": ["Each type once."]})
+    return names
 
 
 def _clean(data: dict, *, layout, partial: bool) -> dict:
@@ -38,6 +56,10 @@ def _clean(data: dict, *, layout, partial: bool) -> dict:
         cleaned["transport_speed_mps"] = speed
     if "weight" in data:
         cleaned["weight"] = finite_number(data["weight"], field="weight", minimum=0, maximum=1e6)
+    if "part_types" in data:
+        cleaned["part_types"] = _clean_part_types(data["part_types"])
+    if "quantity" in data:
+        cleaned["quantity"] = finite_number(data["quantity"], field="quantity", minimum=1, maximum=MAX_QUANTITY, integer=True)
     if not partial:
         if cleaned["source_id"] == cleaned["target_id"]:
             raise Invalid(f"A connection cannot go from asset {cleaned['source_id']} to itself.", errors={"target": ["Same as source."]})

@@ -5,6 +5,7 @@ from ..errors import Forbidden, Invalid
 from ..models import Asset, Connection, Factory, Layout, Role
 from ..representations import layout_repr
 from .common import lock_layout, record_change, require_editable, require_role
+from .params import OPERATOR_REFS
 
 PAST = {"submit": "submitted", "approve": "approved", "reject": "rejected", "archive": "archived"}
 
@@ -66,14 +67,28 @@ def layout_branch(*, layout: Layout, name, description="", by) -> Layout:
             copies = list(Asset.objects.filter(layout=branch).order_by("id"))
         for original, copy in zip(originals, copies):
             id_map[original.pk] = copy.pk
+        _repoint_operators(copies, id_map)
         Connection.objects.bulk_create([
             Connection(uid=c.uid, layout=branch, source_id=id_map[c.source_id], target_id=id_map[c.target_id],
-                       buffer_capacity=c.buffer_capacity, transport_speed_mps=c.transport_speed_mps, weight=c.weight)
+                       buffer_capacity=c.buffer_capacity, transport_speed_mps=c.transport_speed_mps, weight=c.weight,
+                       part_types=c.part_types, quantity=c.quantity)
             for c in Connection.objects.filter(layout=source).order_by("id")
         ])
         record_change(layout=branch, by=by, kind="layout.create", obj=layout_repr(branch),
                       audit_data={**layout_repr(branch), "branched_from": source.id, "from_revision": source.revision})
     return branch
+
+
+def _repoint_operators(copies: list[Asset], id_map: dict) -> None:
+    """Operator references (CONTRACT §7 `operator`, `repair_operator`) are asset ids: in a branch they must name
+    the branch's copy of the pool, not the original."""
+    changed = []
+    for copy in copies:
+        refs = {key: id_map[value] for key, value in (copy.params or {}).items() if key in OPERATOR_REFS and value in id_map}
+        if refs:
+            copy.params = {**copy.params, **refs}
+            changed.append(copy)
+    Asset.objects.bulk_update(changed, ["params"])
 
 
 def _transition(*, layout: Layout, by, frm: set, to: str, at_least: str, verb: str, reason: str = "") -> Layout:
