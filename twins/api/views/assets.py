@@ -8,9 +8,11 @@ from ...selectors import assets_for_user, connections_for_user, layouts_for_user
 from ...services.assets import asset_create, asset_delete, asset_update
 from ...services.connections import connection_create, connection_delete, connection_update
 from ..fields import int_param, request_version
+from ..schema import error_response
 from ..serializers import AssetSerializer, ConflictSerializer, ConnectionSerializer
 
 CONFLICT = {409: ConflictSerializer}
+LOCKED = {423: error_response("Someone else holds the asset's soft lock in the room (they are moving it).")}
 
 
 def _layout_from_body(request):
@@ -55,17 +57,17 @@ class AssetViewSet(_ByLayout):
         asset = asset_create(layout=_layout_from_body(request), data={k: v for k, v in data.items() if k != "version"}, by=request.user)
         return Response(AssetSerializer(asset).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: AssetSerializer, **CONFLICT})
+    @extend_schema(responses={200: AssetSerializer, **CONFLICT, **LOCKED})
     def partial_update(self, request, pk=None):
         changes = {k: v for k, v in _body(request).items() if k not in {"version", "id", "uid", "layout"}}
         asset = asset_update(asset=self.get_object(), changes=changes, version=request_version(request), by=request.user)
         return Response(AssetSerializer(asset).data)
 
-    @extend_schema(responses={200: AssetSerializer, **CONFLICT})
+    @extend_schema(responses={200: AssetSerializer, **CONFLICT, **LOCKED})
     def update(self, request, pk=None):
         return self.partial_update(request, pk)
 
-    @extend_schema(responses={204: None, **CONFLICT})
+    @extend_schema(responses={204: None, **CONFLICT, **LOCKED})
     def destroy(self, request, pk=None):
         asset_delete(asset=self.get_object(), version=request_version(request), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

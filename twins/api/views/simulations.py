@@ -11,6 +11,7 @@ from ...errors import Conflict, Invalid, NotFound
 from ...selectors import layouts_for_user, simulations_for_user
 from ...services.simulations import simulation_cancel, simulation_create
 from ..fields import int_param
+from ..schema import error_response
 from ..simulation_serializers import (
     CSVRenderer,
     SimulationCreateSerializer,
@@ -56,13 +57,14 @@ class SimulationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         run = simulation_create(layout=layout, params=dict(request.data), by=request.user)
         return Response(simulation_repr(run), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: SimulationSerializer})
+    @extend_schema(request=None, responses={200: SimulationSerializer, 409: error_response("The run has already ended.")})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return Response(simulation_repr(simulation_cancel(run=self.get_object(), by=request.user)))
 
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=["json", "csv"])],
-                   responses={200: OpenApiResponse(description="The results as a CSV table or a JSON document.")})
+                   responses={200: OpenApiResponse(description="The results as a CSV table or a JSON document."),
+                              409: error_response("The run has no results (yet).")})
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, CSVRenderer])
     def export(self, request, pk=None):
         run = self.get_object()

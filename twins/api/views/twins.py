@@ -15,6 +15,7 @@ from ...services.telemetry import factory_for_ingest, telemetry_ingest
 from ...services.twins import twin_create
 from ...twin_selectors import alarm_rules_for_user, alarms_for_user, parse_time_param, twin_history
 from ..fields import int_param
+from ..schema import error_response
 from ..twin_serializers import (
     AcceptedSerializer, AlarmRuleSerializer, AlarmSerializer, HistorySerializer, TelemetryBatchSerializer, TwinSerializer,
 )
@@ -41,7 +42,8 @@ def _factory_from_body(request, data: dict):
 class TelemetryView(APIView):
     """Engineers and up (a device account is typically an engineer member using a token) post batches."""
 
-    @extend_schema(request=TelemetryBatchSerializer, responses={202: AcceptedSerializer})
+    @extend_schema(request=TelemetryBatchSerializer, responses={
+        202: AcceptedSerializer, 409: error_response("A twin of the batch was deleted while it was stored; nothing was stored.")})
     def post(self, request):
         data = _body(request)
         factory = factory_for_ingest(user=request.user, factory_ref=data.get("factory"))
@@ -69,7 +71,7 @@ class TwinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _ByFactory):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(responses={201: TwinSerializer})
+    @extend_schema(responses={201: TwinSerializer, 409: error_response("A twin with this key exists in the factory (`current`).")})
     def create(self, request):
         data = _body(request)
         twin = twin_create(factory=_factory_from_body(request, data), key=data.get("key"), name=data.get("name"), by=request.user)
