@@ -63,6 +63,7 @@ def asset_type_repr(asset_type: AssetType) -> dict:
         "width_m": asset_type.width_m,
         "depth_m": asset_type.depth_m,
         "height_m": asset_type.height_m,
+        "clearance_m": asset_type.clearance_m,
         "color": asset_type.color,
         "model_url": asset_type.model_url,
         "defaults": asset_type.defaults,

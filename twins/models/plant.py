@@ -65,6 +65,8 @@ class AssetType(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     width_m = models.FloatField(default=1.0, validators=[MinValueValidator(0.05)])
     depth_m = models.FloatField(default=1.0, validators=[MinValueValidator(0.05)])
+    # CONTRACT §11: the free space this type needs around its footprint (an asset's `clearance_m` param overrides it)
+    clearance_m = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
     height_m = models.FloatField(default=1.0, validators=[MinValueValidator(0.05)])
     color = models.CharField(max_length=7, default="#8899aa")
     model_file = models.FileField(upload_to="asset-models/", blank=True)

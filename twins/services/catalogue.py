@@ -44,6 +44,8 @@ def asset_type_save(*, by, asset_type: AssetType | None = None, data: dict) -> A
     for field in ("width_m", "depth_m", "height_m"):
         if field in data:
             setattr(asset_type, field, finite_number(data[field], field=field, minimum=0.05, maximum=1000))
+    if "clearance_m" in data:
+        asset_type.clearance_m = finite_number(data["clearance_m"], field="clearance_m", minimum=0.0, maximum=100)
     if "color" in data:
         if not isinstance(data["color"], str) or not COLOR.match(data["color"]):
             raise Invalid("color must look like #RRGGBB.", errors={"color": ["Must look like #RRGGBB."]})
