@@ -24,5 +24,7 @@ urlpatterns = [
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
 
+handler400 = "twins.api.errors.json_400"
+handler403 = "twins.api.errors.json_403"
 handler404 = "twins.api.errors.json_404"
 handler500 = "twins.api.errors.json_500"

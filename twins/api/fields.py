@@ -1,5 +1,12 @@
 """Small helpers shared by the API views: query-parameter ids and the version from body or If-Match."""
+import re
+
 from ..errors import Invalid
+
+# What the database can compare with an id: a signed 64-bit integer, in ASCII digits (Python's int() also
+# takes "1_000", " 7 " and other scripts' digits, which no client means as an id).
+_INTEGER = re.compile(r"-?[0-9]+")
+INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
 
 def int_param(request, name: str, *, required: bool = False):
@@ -8,10 +15,12 @@ def int_param(request, name: str, *, required: bool = False):
         if required:
             raise Invalid(f"The query parameter '{name}' is required.", errors={name: ["This parameter is required."]})
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(f"'{name}' must be an integer id.", errors={name: ["Must be an integer."]}) from None
+    if not _INTEGER.fullmatch(raw):
+        raise Invalid(f"'{name}' must be an integer id.", errors={name: ["Must be an integer."]})
+    value = int(raw) if len(raw.lstrip("-").lstrip("0")) <= 19 else None  # int() refuses 4,300 digits and more
+    if value is None or not INT64_MIN <= value <= INT64_MAX:
+        raise Invalid(f"'{name}' is out of range (a 64-bit integer).", errors={name: ["Out of range."]})
+    return value
 
 
 def request_version(request):

@@ -1,10 +1,10 @@
 """The JSON shape of a simulation run (CONTRACT.md §3 `/api/simulations/`), the create body and the CSV export."""
-import csv
 import io
 
 from rest_framework import renderers, serializers
 
 from ..models import SimulationRun
+from .renderers import SafeCSVWriter
 
 
 def _dt(value):
@@ -58,26 +58,21 @@ class SimulationCreateSerializer(serializers.Serializer):
 
 
 class CSVRenderer(renderers.BaseRenderer):
-    """Lets `?format=csv` through DRF's content negotiation; the export view builds the CSV itself."""
+    """Lets `?format=csv` through DRF's content negotiation; the export view builds the CSV itself, and
+    errors are rendered as JSON (twins/api/errors.py), so this never renders a body."""
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, (bytes, str)):
-            return data
-        out = io.StringIO()  # an error body: one row per key
-        writer = csv.writer(out)
-        for key, value in (data or {}).items():
-            writer.writerow([key, value])
-        return out.getvalue()
+        return data
 
 
 def results_csv(run: SimulationRun) -> str:
-    """One flat table: `section, asset, name, metric, t, value, ci95`."""
+    """One flat table: `section, asset, name, metric, t, value, ci95`; asset names are user text (SafeCSVWriter)."""
     res = run.results or {}
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeCSVWriter(out)
     w.writerow(["section", "asset", "name", "metric", "t", "value", "ci95"])
     for metric in ("throughput_per_hour", "lead_time_s", "wip"):
         value = res.get(metric) or {}

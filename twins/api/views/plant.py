@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from ...models import AssetType, Factory, Membership, Role
@@ -13,6 +13,7 @@ from ...selectors import factories_for_user
 from ...services.catalogue import asset_type_save, asset_type_set_model
 from ...services.factories import factory_create, factory_update, membership_remove, membership_set
 from ..fields import body_dict
+from ..parsers import FastJSONParser
 from ..serializers import (AssetTypeSerializer, DetailSerializer, FactorySerializer, MemberAddedSerializer, MemberPageSerializer,
                            MemberSerializer, ModelUploadSerializer)
 
@@ -82,7 +83,7 @@ class AssetTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(asset_type_repr(asset_type))
 
     @extend_schema(request={"multipart/form-data": ModelUploadSerializer}, responses={200: AssetTypeSerializer})
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser], url_path="model")
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, FastJSONParser], url_path="model")
     def upload_model(self, request, pk=None):
         asset_type = get_object_or_404(AssetType, pk=pk)
         upload = request.FILES.get("model_file")
