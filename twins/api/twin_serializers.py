@@ -60,7 +60,7 @@ class AlarmSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alarm
-        fields = ["id", "twin", "key", "rule", "severity", "message", "value", "active", "raised_at", "cleared_at", "acked_by", "acked_at"]
+        fields = ["id", "twin", "key", "rule", "kind", "layout", "severity", "message", "value", "active", "raised_at", "cleared_at", "acked_by", "acked_at"]
         read_only_fields = fields
 
     def to_representation(self, instance):

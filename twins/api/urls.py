@@ -1,9 +1,10 @@
 """REST routes of the plant model. Other areas register their own routers in metaverse/urls.py."""
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from .views.assets import AssetViewSet, ConnectionViewSet
 from .views.auth import LoginView, LogoutView, MeView, TokenRotateView, TokenView
+from .views.calibration import LayoutCalibrateView, PlanVsActualView, TwinCalibrationView
 from .views.layouts import LayoutViewSet
 from .views.plant import AssetTypeViewSet, FactoryViewSet
 
@@ -20,5 +21,9 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/token/rotate/", TokenRotateView.as_view(), name="token-rotate"),
     path("auth/me/", MeView.as_view(), name="me"),
+    # CONTRACT §9; ids of at most 18 digits always fit the database's 64-bit integer.
+    re_path(r"^twins/(?P<pk>[0-9]{1,18})/calibration/$", TwinCalibrationView.as_view(), name="twin-calibration"),
+    re_path(r"^layouts/(?P<pk>[0-9]{1,18})/calibrate/$", LayoutCalibrateView.as_view(), name="layout-calibrate"),
+    re_path(r"^layouts/(?P<pk>[0-9]{1,18})/plan-vs-actual/$", PlanVsActualView.as_view(), name="layout-plan-vs-actual"),
     *router.urls,
 ]

@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.db import models
 
-from .plant import Factory
+from .plant import Factory, Layout
 
 
 class Twin(models.Model):
@@ -93,8 +93,17 @@ class AlarmRule(models.Model):
 
 
 class Alarm(models.Model):
-    rule = models.ForeignKey(AlarmRule, on_delete=models.CASCADE, related_name="alarms")
+    """A threshold alarm comes from a rule on one twin's value; a drift alarm (CONTRACT §9) has no rule: it is
+    raised on a layout whose output leaves its plan, and names the sink twin where that output is counted."""
+
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold"
+        DRIFT = "drift"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.THRESHOLD)
+    rule = models.ForeignKey(AlarmRule, null=True, blank=True, on_delete=models.CASCADE, related_name="alarms")
     twin = models.ForeignKey(Twin, on_delete=models.CASCADE, related_name="alarms")
+    layout = models.ForeignKey(Layout, null=True, blank=True, on_delete=models.CASCADE, related_name="alarms")
     severity = models.CharField(max_length=16, choices=AlarmRule.Severity.choices)
     message = models.CharField(max_length=255)
     value = models.FloatField(null=True)
@@ -106,7 +115,7 @@ class Alarm(models.Model):
 
     class Meta:
         ordering = ["-raised_at"]
-        indexes = [models.Index(fields=["twin", "active"])]
+        indexes = [models.Index(fields=["twin", "active"]), models.Index(fields=["layout", "kind", "raised_at"], name="alarm_layout_kind_idx")]
 
     def __str__(self):
         return self.message

@@ -1,4 +1,5 @@
-"""Alarm rules (owners), alarms raised and cleared with hysteresis by ingestion, acknowledged by engineers."""
+"""Alarm rules (owners), alarms raised and cleared with hysteresis by ingestion, acknowledged by engineers;
+`drift` alarms (CONTRACT §9) raised and cleared by the plan-against-actual evaluation."""
 from collections import defaultdict
 
 from django.db import transaction
@@ -65,6 +66,23 @@ def alarms_evaluate(*, factory_id: int, twins_by_id: dict[int, Twin], readings: 
 
 def publish_alarm(alarm: Alarm, *, twin_key: str, factory_id: int) -> None:
     events.publish_to_factory(factory_id, {"type": "alarm", "alarm": alarm_repr(alarm, twin_key=twin_key)})
+
+
+def drift_alarm_raise(*, layout, twin: Twin, at, value: float, message: str) -> Alarm:
+    """A `drift` alarm on a layout whose output left its plan (twins.services.plan_vs_actual decides when);
+    `twin` is the sink twin the output is counted at. Acknowledged and listed like every other alarm."""
+    alarm = Alarm.objects.create(kind=Alarm.Kind.DRIFT, layout=layout, twin=twin, severity=AlarmRule.Severity.WARNING,
+                                 value=value, raised_at=at, active=True, message=message[:255])
+    publish_alarm(alarm, twin_key=twin.key, factory_id=layout.factory_id)
+    return alarm
+
+
+def drift_alarm_clear(*, alarm: Alarm, at) -> Alarm:
+    alarm.active = False
+    alarm.cleared_at = at
+    alarm.save(update_fields=["active", "cleared_at"])
+    publish_alarm(alarm, twin_key=alarm.twin.key, factory_id=alarm.layout.factory_id)
+    return alarm
 
 
 def alarm_ack(*, alarm: Alarm, by) -> Alarm:

@@ -43,6 +43,8 @@ def alarm_repr(alarm: Alarm, *, twin_key: str | None = None) -> dict:
         "twin": alarm.twin_id,
         "key": twin_key if twin_key is not None else alarm.twin.key,
         "rule": alarm.rule_id,
+        "kind": alarm.kind,
+        "layout": alarm.layout_id,
         "severity": alarm.severity,
         "message": alarm.message,
         "value": alarm.value,
