@@ -28,6 +28,7 @@ import { h } from './util/dom.js';
 import { setupCollaboration } from './ui/Collaboration.js';
 import { setupReview, mountScenarioLists } from './features/review/index.js';
 import { setupSimulationAndTwins } from './features/simulation/index.js';
+import { setupExperiments } from './features/experiments/index.js';
 
 const { DeleteAssetCommand, DeleteConnectionCommand, DuplicateAssetCommand, MoveAssetCommand, RotateAssetCommand, MultiCommand } = Commands;
 
@@ -286,6 +287,7 @@ async function startWorkspace(root, user, layoutId) {
   setupCollaboration({ editor, view, ui, transport, user, layoutId, hooks, gizmo });
   setupReview({ editor, view, ui, transport, user, layoutId, hooks });
   setupSimulationAndTwins({ editor, view, ui, transport, user, layoutId, hooks });
+  setupExperiments({ editor, ui, hooks });
 }
 
 function bindToolbar(editor, ui, gizmo) {
