@@ -58,3 +58,20 @@ def test_repeated_failures_lock_the_login_out(people, settings):
     assert locked.status_code == 429
     token = client.post("/api/auth/token/", {"username": "victor", "password": "victor"}, format="json")
     assert token.status_code == 429
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/x-www-form-urlencoded", "username=alice&password=alice"),
+    ("text/plain", '{"username": "alice", "password": "alice"}'),  # what <form enctype="text/plain"> can forge
+    ("multipart/form-data; boundary=B", '--B\r\nContent-Disposition: form-data; name="username"\r\n\r\nalice\r\n'
+                                        '--B\r\nContent-Disposition: form-data; name="password"\r\n\r\nalice\r\n--B--\r\n'),
+])
+@pytest.mark.parametrize("url", ["/api/auth/login/", "/api/auth/token/"])
+def test_a_cross_site_form_post_cannot_log_in(people, url, content_type, body):
+    """Login CSRF: a page elsewhere can make the browser post a form, never a JSON body (that needs CORS)."""
+    client = APIClient(enforce_csrf_checks=True)
+    response = client.generic("POST", url, body, content_type=content_type, HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 415
+    assert response["Content-Type"].startswith("application/json") and response.json()["detail"]
+    assert "sessionid" not in response.cookies
+    assert client.get("/api/auth/me/").status_code in (401, 403)

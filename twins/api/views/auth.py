@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from collaboration import events
 
 from ...services.tokens import api_token_issue, api_token_revoke, api_token_rotate, token_expires_at
+from ..parsers import FastJSONParser
 from ..serializers import DetailSerializer, LoginSerializer, TokenSerializer, UserSerializer
 
 
@@ -29,10 +30,15 @@ def _authenticate(request):
 
 
 class LoginView(APIView):
+    """JSON only (415 for anything else): a page on another site can make a browser post a form here, never a
+    JSON body (that needs a CORS preflight, which this API does not answer), so it cannot sign the browser
+    into an account of its choosing (login CSRF)."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
+    parser_classes = [FastJSONParser]
 
-    @extend_schema(request=LoginSerializer, responses={200: UserSerializer, 400: DetailSerializer, 429: DetailSerializer})
+    @extend_schema(request=LoginSerializer, responses={200: UserSerializer, 400: DetailSerializer, 415: DetailSerializer, 429: DetailSerializer})
     def post(self, request):
         user, error = _authenticate(request)
         if error:
@@ -50,9 +56,9 @@ class LogoutView(APIView):
         """Ends the session; called with a token, revokes that token too. Either way the user's sockets close."""
         user = request.user if request.user.is_authenticated else None
         logout(request._request)
-        if user is not None:
-            if isinstance(request.auth, Token):
-                api_token_revoke(user=user)
+        if isinstance(request.auth, Token):
+            api_token_revoke(user=user)  # closes the user's sockets too
+        elif user is not None:
             events.publish_access_revoked(user_id=user.id)
         return Response({"detail": "Logged out."})
 
@@ -64,7 +70,9 @@ def _token_body(token) -> dict:
 
 class TokenView(APIView):
     """POST credentials for the user's token (the same one until it is revoked, rotated or expires);
-    DELETE revokes the caller's token."""
+    DELETE revokes the caller's token. JSON only, like the login."""
+
+    parser_classes = [FastJSONParser]
 
     def _posting(self) -> bool:
         return getattr(self.request, "method", None) == "POST"  # no request while the schema is generated
