@@ -80,3 +80,22 @@ def test_a_live_forecast_starts_from_the_twins_queues_and_down_machines(people, 
     assert cum["mean"] == sorted(cum["mean"])
     bad = client_for(people["alice"]).post(URL, {**body, "initial_state": "yesterday"}, format="json")
     assert bad.status_code == 400 and "initial_state" in bad.json()
+
+
+@pytest.mark.django_db
+def test_the_beat_refreshes_a_live_forecast_of_the_baseline_only_when_asked(people, client_for, draft):
+    from twins.services.forecast import forecast_refresh
+
+    plant = people["plant"]
+    plant.baseline_layout = draft
+    plant.save()
+    assert forecast_refresh() == []  # off by default
+    r = client_for(people["olivia"]).patch(f"/api/factories/{plant.id}/", {"forecast_every_s": 300}, format="json")
+    assert r.status_code == 200, r.content
+    made = forecast_refresh()
+    assert len(made) == 1
+    run = SimulationRun.objects.get(pk=made[0])
+    assert run.layout_id == draft.id and run.params["initial_state"] == "live" and run.created_by is None
+    assert r.json()["forecast_every_s"] == 300
+    assert forecast_refresh() == []  # the latest is fresh enough
+    assert client_for(people["olivia"]).patch(f"/api/factories/{plant.id}/", {"forecast_every_s": 5}, format="json").status_code == 400

@@ -26,7 +26,7 @@ class FactorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Factory
-        fields = ["id", "name", "slug", "description", "floor_width_m", "floor_depth_m", "baseline_layout", "my_role"]
+        fields = ["id", "name", "slug", "description", "floor_width_m", "floor_depth_m", "baseline_layout", "forecast_every_s", "my_role"]
         read_only_fields = ["id", "baseline_layout", "my_role"]
         extra_kwargs = {"slug": {"required": False, "validators": []}}
 
@@ -55,7 +55,7 @@ class AssetTypeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AssetType
-        fields = ["id", "name", "kind", "width_m", "depth_m", "height_m", "color", "model_url", "defaults"]
+        fields = ["id", "name", "kind", "width_m", "depth_m", "height_m", "clearance_m", "color", "model_url", "defaults"]
 
     def to_representation(self, instance):
         return asset_type_repr(instance)
@@ -102,10 +102,13 @@ class AssetSerializer(serializers.ModelSerializer):
 
 class ConnectionSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(required=False)
+    part_types = serializers.ListField(child=serializers.CharField(max_length=64), allow_null=True, required=False,
+                                       help_text="The part types this connection accepts; null = every type.")
+    quantity = serializers.IntegerField(min_value=1, max_value=1000, required=False, help_text="Parts an assembly target takes from this connection per cycle.")
 
     class Meta:
         model = Connection
-        fields = ["id", "uid", "layout", "source", "target", "buffer_capacity", "transport_speed_mps", "weight", "version"]
+        fields = ["id", "uid", "layout", "source", "target", "buffer_capacity", "transport_speed_mps", "weight", "part_types", "quantity", "version"]
         read_only_fields = ["id", "uid"]
 
     def to_representation(self, instance):

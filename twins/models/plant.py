@@ -25,6 +25,8 @@ class Factory(models.Model):
     floor_width_m = models.FloatField(default=60.0, validators=[MinValueValidator(1.0)])
     floor_depth_m = models.FloatField(default=40.0, validators=[MinValueValidator(1.0)])
     baseline_layout = models.ForeignKey("Layout", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # CONTRACT §9: refresh a live forecast of the baseline this often (seconds); null = never (the default).
+    forecast_every_s = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -34,7 +34,7 @@ def factory_create(*, name, slug=None, description="", floor_width_m=60.0, floor
 
 
 def factory_update(*, factory: Factory, changes: dict, by) -> Factory:
-    allowed = {"name", "description", "floor_width_m", "floor_depth_m"}
+    allowed = {"name", "description", "floor_width_m", "floor_depth_m", "forecast_every_s"}
     unknown = set(changes) - allowed
     if unknown:
         raise Invalid(f"Unknown or read-only field(s): {', '.join(sorted(unknown))}.")
@@ -49,6 +49,9 @@ def factory_update(*, factory: Factory, changes: dict, by) -> Factory:
             factory.name = changes["name"].strip()
         if "description" in changes:
             factory.description = str(changes["description"] or "")
+        if "forecast_every_s" in changes:
+            factory.forecast_every_s = finite_number(changes["forecast_every_s"], field="forecast_every_s", minimum=60,
+                                                     maximum=7 * 24 * 3600, allow_none=True, integer=True)
         factory.save()
         audit_append(factory_id=factory.id, actor=by, action="factory.update", object_type="factory", object_id=factory.id, data=changes)
     return factory

@@ -20,3 +20,32 @@ def live_initial_state(layout: Layout) -> dict:
         if queue or down:
             state[str(bound[twin.key])] = {"queue": queue, "down": down}
     return state
+
+
+FORECAST_PARAMS = {"horizon_s": 8 * 3600.0, "warmup_s": 0.0, "replications": 10, "initial_state": "live"}
+
+
+def forecast_refresh() -> list[int]:
+    """Celery beat: for each factory that asks for it (`forecast_every_s`), a live forecast of its baseline
+    when the latest one is older than that; the plant is the author (no user), the audit log says so."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ..models import Factory, SimulationRun
+    from .simulations import _create
+
+    made = []
+    for factory in Factory.objects.filter(forecast_every_s__isnull=False, baseline_layout__isnull=False).select_related("baseline_layout"):
+        since = timezone.now() - timedelta(seconds=factory.forecast_every_s)
+        recent = SimulationRun.objects.filter(layout=factory.baseline_layout, params__initial_state="live",
+                                              created_at__gte=since).exists()
+        if recent:
+            continue
+        try:
+            made.append(_create(layout=factory.baseline_layout, params={**FORECAST_PARAMS, "seed": 0}, by=None).id)
+        except Exception:  # a baseline that cannot be simulated right now: try again next time
+            import logging
+
+            logging.getLogger(__name__).warning("forecast of factory %s failed", factory.id, exc_info=True)
+    return made

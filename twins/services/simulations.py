@@ -159,6 +159,11 @@ def check_size(model: Model, params: dict) -> None:
 def simulation_create(*, layout: Layout, params: dict, by) -> SimulationRun:
     """Validate the parameters and the layout's model, store the run `queued`, enqueue it after commit."""
     require_role(user=by, factory_id=layout.factory_id, at_least=Role.ENGINEER, action="run simulations")
+    return _create(layout=layout, params=params, by=by)
+
+
+def _create(*, layout: Layout, params: dict, by) -> SimulationRun:
+    """simulation_create once the caller may (a user with the role, or the plant itself: by=None)."""
     cleaned = clean_params({k: v for k, v in params.items() if k != "layout"})
     with transaction.atomic():
         layout = lock_layout(layout.pk)  # the model and the revision are read together

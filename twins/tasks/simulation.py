@@ -12,9 +12,10 @@ from django.conf import settings
 from metaverse.celery import app
 
 from ..services import simulations as svc
+from ..services.forecast import forecast_refresh
 from ..services.simulation_watchdog import simulation_watchdog
 
-__all__ = ["simulation_batch_task", "simulation_run_task", "simulation_watchdog_task"]
+__all__ = ["forecast_refresh_task", "simulation_batch_task", "simulation_run_task", "simulation_watchdog_task"]
 
 
 @shared_task(name="twins.simulation.run", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -35,8 +36,16 @@ def simulation_watchdog_task() -> list[int]:
     return simulation_watchdog()
 
 
+@shared_task(name="twins.simulation.forecast", ignore_result=True, expires=60)
+def forecast_refresh_task() -> list[int]:
+    return forecast_refresh()
+
+
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
     "simulation-watchdog": {"task": "twins.simulation.watchdog", "schedule": settings.SIMULATION_WATCHDOG_S,
                             "options": {"queue": settings.SIMULATION_QUEUE} if settings.SIMULATION_QUEUE else {}},
+    # Cheap when no factory asks for forecasts (one query); each factory sets its own pace.
+    "forecast-refresh": {"task": "twins.simulation.forecast", "schedule": 60.0,
+                         "options": {"queue": settings.SIMULATION_QUEUE} if settings.SIMULATION_QUEUE else {}},
 }
