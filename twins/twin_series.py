@@ -12,6 +12,12 @@ def series_values(*, twin_id: int, name: str, start: datetime, end: datetime) ->
                 .order_by("ts", "id").values_list("ts", "value"))
 
 
+def series_numbers(*, twin_id: int, name: str, start: datetime, end: datetime) -> list[float]:
+    """Just the numeric values in [start, end) (a fit needs no timestamps: half the rows' cost)."""
+    return list(TelemetryPoint.objects.filter(twin_id=twin_id, name=name, ts__gte=start, ts__lt=end, value__isnull=False)
+                .values_list("value", flat=True))
+
+
 def series_texts(*, twin_id: int, name: str, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
     """Text readings (a `status` word) in [start, end), oldest first."""
     return list(TelemetryPoint.objects.filter(twin_id=twin_id, name=name, ts__gte=start, ts__lt=end, value__isnull=True)

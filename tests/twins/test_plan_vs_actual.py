@@ -83,6 +83,10 @@ def test_actual_output_counts_counter_increases_across_a_reset(line, client_for,
 
 
 def test_planned_band_comes_from_the_latest_run(line, planned, client_for, people):
+    # A later forecast (a run from the live state) describes the coming hours, not the plan.
+    SimulationRun.objects.create(layout=line, layout_revision=planned.layout_revision, status=SimulationRun.Status.SUCCEEDED,
+                                 params={**planned.params, "initial_state": "live"}, finished_at=planned.finished_at + timedelta(minutes=1),
+                                 results={**planned.results, "throughput_per_hour": {"mean": 10.0, "ci95": 1.0}})
     body = series(client_for(people["alice"]), line, at(0), at(4 * HOUR) + timedelta(minutes=30))
     per_hour = planned.results["throughput_per_hour"]["mean"]
     assert body["run"] == planned.id and 100 < per_hour < 125

@@ -20,7 +20,7 @@ from scipy import stats
 
 from ..errors import Conflict, Invalid
 from ..models import Asset, Layout, Role, Twin
-from ..twin_series import last_before, series_texts, series_values
+from ..twin_series import last_before, series_numbers, series_texts
 from .asset_batch import assets_update
 from .common import lock_layout, require_role
 
@@ -126,7 +126,7 @@ def calibration_window(start: datetime, end: datetime) -> dict:
 def twin_calibration(*, twin: Twin, start: datetime, end: datetime) -> dict:
     """The §9 calibration payload of one twin over [start, end): fits, or null with a `detail` each."""
     check_window(start, end)
-    cycles = fit_cycle_times([v for _ts, v in series_values(twin_id=twin.id, name="cycle_time_s", start=start, end=end)])
+    cycles = fit_cycle_times(series_numbers(twin_id=twin.id, name="cycle_time_s", start=start, end=end))
     before = last_before(twin_id=twin.id, name="status", before=start, text=True)
     mtbf, mttr = fit_failures(initial=before[1] if before else None,
                               readings=series_texts(twin_id=twin.id, name="status", start=start, end=end), start=start, end=end)
