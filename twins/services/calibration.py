@@ -107,7 +107,7 @@ def fit_failures(*, initial: str | None, readings: list[tuple[datetime, str]], s
         mttr = Fit({"mean": float(np.mean(whole)), "n": len(whole)})
     if len(ended) < MIN_FAILURES:
         return Fit(None, f"{len(ended)} failure(s) ending in the window; at least {MIN_FAILURES} are needed."), mttr
-    (first, t0), (last, _t1) = ended[0], ended[-1]
+    first, last = ended[0][0], ended[-1][0]
     running = sum((b - a).total_seconds() for word, a, b in runs[first + 1:last] if word == RUNNING)
     failures = len(ended) - 1
     if running <= 0:
