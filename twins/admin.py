@@ -1,13 +1,18 @@
 """Admin for the plant model and twins. Edits that must stay consistent (versions, revisions, audit,
 broadcast) go through the same services as the API, via save_model/delete_model and actions."""
+from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 
 from .errors import ServiceError
 from .models import Alarm, AlarmRule, Asset, AssetType, Connection, Factory, Layout, Membership, SimulationRun, TelemetryPoint, TelemetryRollup, Twin
+from .services.alarms import alarm_rule_create, alarm_rule_delete, alarm_rule_update
 from .services.assets import asset_create, asset_delete, asset_update
 from .services.catalogue import asset_type_save, asset_type_set_model, validate_model_file
 from .services.connections import connection_create, connection_delete, connection_update
+from .services.factories import factory_create, factory_update, membership_remove, membership_set
 from .services.layouts import layout_approve, layout_archive, layout_branch, layout_create, layout_reject, layout_submit, layout_update
+from .services.twins import twin_create, twin_delete, twin_update
 
 
 def _report(request, func, *args, **kwargs):
@@ -19,19 +24,55 @@ def _report(request, func, *args, **kwargs):
         return None
 
 
+def _refused(request) -> bool:
+    return getattr(request, "_service_refused", False)
+
+
 class ServiceAdmin(admin.ModelAdmin):
-    """An admin whose saves go through the services: when a service refused, no "changed successfully"."""
+    """An admin whose saves go through the services: when a service refused, no "changed successfully", no
+    admin log entry for a change that did not happen, and back to the form instead of the saved object."""
 
     def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
-        if level == messages.SUCCESS and getattr(request, "_service_refused", False):
+        if level == messages.SUCCESS and _refused(request):
             return
         super().message_user(request, message, level, *args, **kwargs)
 
+    def log_addition(self, request, obj, message):
+        return None if _refused(request) else super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        return None if _refused(request) else super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return HttpResponseRedirect(request.path) if _refused(request) else super().response_add(request, obj, post_url_continue)
+
+    def delete_queryset(self, request, queryset):
+        """"Delete selected" deletes one by one, each through delete_model (and so through its service)."""
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+def _changes(form, fields) -> dict:
+    return {f: form.cleaned_data[f] for f in form.changed_data if f in fields}
+
+
+class MembershipInlineForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:  # a membership is one user in one factory; another user is another row
+            self.fields["user"].disabled = True
+
 
 class MembershipInline(admin.TabularInline):
+    """Saved by FactoryAdmin.save_formset through the membership services, never by the formset itself."""
+
     model = Membership
+    form = MembershipInlineForm
     extra = 0
     autocomplete_fields = ["user"]
+
+
+FACTORY_FIELDS = ["name", "description", "floor_width_m", "floor_depth_m"]
 
 
 @admin.register(Factory)
@@ -42,13 +83,64 @@ class FactoryAdmin(ServiceAdmin):
     readonly_fields = ["baseline_layout", "created_at"]
     inlines = [MembershipInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The slug is chosen once, at creation (factory_update cannot change it).
+        return [*self.readonly_fields, "slug"] if obj is not None else self.readonly_fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
+    def has_delete_permission(self, request, obj=None):
+        # No service deletes a factory: its audit chain would go with it.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Through factory_create / factory_update like the API: validation and the audit entry."""
+        if change:
+            changes = _changes(form, FACTORY_FIELDS)
+            result = _report(request, factory_update, factory=Factory.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
+        else:
+            data = {f: form.cleaned_data.get(f) for f in FACTORY_FIELDS}
+            result = _report(request, factory_create, slug=form.cleaned_data.get("slug"), by=request.user, **data)
+        if result is not None:
+            obj.pk = result.pk
+
+    def save_formset(self, request, form, formset, change):
+        """Memberships through membership_set / membership_remove: audit entry, the last owner kept, and a
+        removed member's sockets closed (user.revoked)."""
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # fills new_objects / changed_objects / deleted_objects; writes nothing
+        if form.instance.pk is None or _refused(request):
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
+        factory = Factory.objects.get(pk=form.instance.pk)
+        for membership in formset.deleted_objects:
+            _report(request, membership_remove, factory=factory, username=Membership.objects.get(pk=membership.pk).user.username, by=request.user)
+        for membership in [*(m for m, _ in formset.changed_objects), *formset.new_objects]:
+            _report(request, membership_set, factory=factory, username=membership.user.username, role=membership.role, by=request.user)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceAdmin):
     list_display = ["user", "factory", "role", "created_at"]
     list_filter = ["role", "factory"]
     search_fields = ["user__username", "factory__name"]
     autocomplete_fields = ["user", "factory"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A membership is one user in one factory; another pair is another membership.
+        return ["user", "factory", "created_at"] if obj is not None else ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        """Through membership_set like the API: audit entry, and never the factory's last owner demoted."""
+        result = _report(request, membership_set, factory=obj.factory, username=obj.user.username, role=obj.role, by=request.user)
+        if result is not None:
+            obj.pk = result.pk
+
+    def delete_model(self, request, obj):
+        """Through membership_remove: audit entry, the last owner kept, the member's sockets closed."""
+        _report(request, membership_remove, factory=obj.factory, username=obj.user.username, by=request.user)
 
 
 CATALOGUE_FIELDS = ["name", "kind", "width_m", "depth_m", "height_m", "color", "defaults"]
@@ -187,10 +279,6 @@ class AssetAdmin(ServiceAdmin):
     def delete_model(self, request, obj):
         _report(request, asset_delete, asset=obj, version=obj.version, by=request.user)
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
-
 
 @admin.register(Connection)
 class ConnectionAdmin(ServiceAdmin):
@@ -214,17 +302,30 @@ class ConnectionAdmin(ServiceAdmin):
     def delete_model(self, request, obj):
         _report(request, connection_delete, connection=obj, by=request.user)
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
-
 
 @admin.register(Twin)
-class TwinAdmin(admin.ModelAdmin):
+class TwinAdmin(ServiceAdmin):
     list_display = ["key", "name", "factory", "status", "updated_at"]
     list_filter = ["status", "factory"]
     search_fields = ["key", "name"]
     readonly_fields = ["status", "values", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Telemetry finds a twin by factory and key: both are fixed once it exists.
+        return [*self.readonly_fields, "factory", "key"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = _changes(form, ["name"])
+            result = _report(request, twin_update, twin=Twin.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
+        else:
+            result = _report(request, twin_create, factory=form.cleaned_data["factory"], key=form.cleaned_data["key"],
+                             name=form.cleaned_data["name"], by=request.user)
+        if result is not None:
+            obj.pk = result.pk
+
+    def delete_model(self, request, obj):
+        _report(request, twin_delete, twin=obj, by=request.user)
 
 
 @admin.register(TelemetryPoint)
@@ -251,11 +352,37 @@ class TelemetryRollupAdmin(admin.ModelAdmin):
         return False
 
 
+RULE_FIELDS = ["twin", "name", "op", "threshold", "hysteresis", "severity", "enabled"]
+
+
+def _rule_data(form, fields) -> dict:
+    data = {f: form.cleaned_data[f] for f in fields}
+    if "twin" in data:
+        data["twin"] = data["twin"].pk
+    return data
+
+
 @admin.register(AlarmRule)
-class AlarmRuleAdmin(admin.ModelAdmin):
+class AlarmRuleAdmin(ServiceAdmin):
     list_display = ["twin", "name", "op", "threshold", "hysteresis", "severity", "enabled"]
     list_filter = ["severity", "enabled", "factory"]
     search_fields = ["twin__key", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["factory"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        """Through the alarm-rule services like the API: the twin must be of the rule's factory; audited."""
+        if change:
+            changes = _rule_data(form, [f for f in RULE_FIELDS if f in form.changed_data])
+            result = _report(request, alarm_rule_update, rule=AlarmRule.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
+        else:
+            result = _report(request, alarm_rule_create, factory=form.cleaned_data["factory"], data=_rule_data(form, RULE_FIELDS), by=request.user)
+        if result is not None:
+            obj.pk = result.pk
+
+    def delete_model(self, request, obj):
+        _report(request, alarm_rule_delete, rule=obj, by=request.user)
 
 
 @admin.register(Alarm)

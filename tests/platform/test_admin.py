@@ -1,10 +1,14 @@
 """The admin shows every model, and its edits go through the same services as the API."""
+import asyncio
+
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.apps import apps
 from django.contrib import admin
 
 from collaboration.models import AuditEntry
-from twins.models import Asset, Layout
+from twins.models import AlarmRule, Asset, Factory, Layout, Membership, Twin
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +110,182 @@ def test_admin_layout_add_goes_through_the_service(admin_client, draft):
     made = Layout.objects.get(name="Made in the admin")
     assert made.created_by.username == "staff" and made.status == "draft"
     assert AuditEntry.objects.filter(action="layout.create", actor="staff", layout_id_ref=made.id).exists()
+
+
+# --- factories, memberships, twins and alarm rules: one path for every change -----------------------------
+
+class UserChannel:
+    """Listens, on the real channel layer, to what the rooms hear about one user (user.revoked closes sockets)."""
+
+    def __init__(self, user):
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+        async_to_sync(self.layer.group_add)(f"user.{user.id}", self.channel)
+
+    def next_message(self, timeout: float = 5.0) -> dict:
+        async def receive():
+            return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+
+        return async_to_sync(receive)()
+
+
+def factory_form(admin_client, factory, **changes) -> dict:
+    page = admin_client.get(f"/admin/twins/factory/{factory.id}/change/")
+    assert page.status_code == 200
+    form = {**inline_data(page), "name": factory.name, "description": factory.description,
+            "floor_width_m": factory.floor_width_m, "floor_depth_m": factory.floor_depth_m}
+    return {**form, **changes}
+
+
+def inline_row(form: dict, username: str) -> str:
+    """The prefix of the membership row of this user in a factory form."""
+    from django.contrib.auth import get_user_model
+
+    user_id = get_user_model().objects.get(username=username).id
+    return next(key[: -len("-user")] for key, value in form.items() if key.endswith("-user") and value == user_id)
+
+
+def test_admin_factory_add_goes_through_the_service(admin_client, people):
+    page = admin_client.get("/admin/twins/factory/add/")
+    form = {**inline_data(page), "name": "Admin Works", "slug": "admin-works", "description": "", "floor_width_m": "50", "floor_depth_m": "30"}
+    response = admin_client.post("/admin/twins/factory/add/", form)
+    assert response.status_code == 302, response.content[:2000]
+    made = Factory.objects.get(slug="admin-works")
+    assert AuditEntry.objects.filter(factory=made, action="factory.create", actor="staff").exists()
+
+
+def test_admin_factory_add_refused_by_the_service_reports_it(admin_client, people):
+    page = admin_client.get("/admin/twins/factory/add/")
+    form = {**inline_data(page), "name": "Huge", "slug": "huge", "description": "", "floor_width_m": "1e9", "floor_depth_m": "30"}
+    response = admin_client.post("/admin/twins/factory/add/", form, follow=True)
+    assert b"floor_width_m" in response.content and b"successfully" not in response.content
+    assert not Factory.objects.filter(slug="huge").exists()
+
+
+def test_admin_factory_edit_goes_through_the_service(admin_client, people):
+    plant = people["plant"]
+    response = admin_client.post(f"/admin/twins/factory/{plant.id}/change/", factory_form(admin_client, plant, name="Plant renamed"))
+    assert response.status_code == 302, response.content[:2000]
+    assert Factory.objects.get(pk=plant.pk).name == "Plant renamed"
+    assert AuditEntry.objects.filter(factory=plant, action="factory.update", actor="staff", data__name="Plant renamed").exists()
+
+
+def test_factories_are_not_deleted_in_the_admin(admin_client, people):
+    assert admin_client.post(f"/admin/twins/factory/{people['plant'].id}/delete/", {"post": "yes"}).status_code == 403
+    assert Factory.objects.filter(pk=people["plant"].pk).exists()
+
+
+def test_admin_inline_role_change_goes_through_the_service(admin_client, people):
+    form = factory_form(admin_client, people["plant"])
+    form[f"{inline_row(form, 'victor')}-role"] = "engineer"
+    response = admin_client.post(f"/admin/twins/factory/{people['plant'].id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    assert Membership.objects.get(factory=people["plant"], user=people["victor"]).role == "engineer"
+    assert AuditEntry.objects.filter(action="member.set", actor="staff", object_id="victor", data__role="engineer").exists()
+
+
+def test_admin_inline_removal_audits_and_closes_the_members_sockets(admin_client, people, django_capture_on_commit_callbacks):
+    victor = UserChannel(people["victor"])
+    form = factory_form(admin_client, people["plant"])
+    form[f"{inline_row(form, 'victor')}-DELETE"] = "on"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/twins/factory/{people['plant'].id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    assert not Membership.objects.filter(factory=people["plant"], user=people["victor"]).exists()
+    assert AuditEntry.objects.filter(action="member.remove", actor="staff", object_id="victor").exists()
+    assert victor.next_message() == {"type": "user.revoked", "user": people["victor"].id, "factory": people["plant"].id}
+
+
+def test_admin_inline_cannot_remove_the_last_owner(admin_client, people):
+    form = factory_form(admin_client, people["plant"])
+    form[f"{inline_row(form, 'olivia')}-DELETE"] = "on"
+    response = admin_client.post(f"/admin/twins/factory/{people['plant'].id}/change/", form, follow=True)
+    assert b"at least one owner" in response.content and b"successfully" not in response.content
+    assert Membership.objects.filter(factory=people["plant"], user=people["olivia"], role="owner").exists()
+
+
+def test_admin_inline_member_add_goes_through_the_service(admin_client, people):
+    form = factory_form(admin_client, people["plant"])
+    prefix = "memberships"
+    n = int(form[f"{prefix}-TOTAL_FORMS"])
+    form.update({f"{prefix}-TOTAL_FORMS": n + 1, f"{prefix}-{n}-user": people["mallory"].id, f"{prefix}-{n}-role": "viewer",
+                 f"{prefix}-{n}-factory": people["plant"].id})
+    response = admin_client.post(f"/admin/twins/factory/{people['plant'].id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    assert Membership.objects.filter(factory=people["plant"], user=people["mallory"], role="viewer").exists()
+    assert AuditEntry.objects.filter(factory=people["plant"], action="member.set", actor="staff", object_id="mallory").exists()
+
+
+def test_admin_membership_add_and_role_change_go_through_the_service(admin_client, people):
+    plant, mallory = people["plant"], people["mallory"]
+    response = admin_client.post("/admin/twins/membership/add/", {"user": mallory.id, "factory": plant.id, "role": "viewer"})
+    assert response.status_code == 302, response.content[:2000]
+    membership = Membership.objects.get(factory=plant, user=mallory)
+    response = admin_client.post(f"/admin/twins/membership/{membership.id}/change/", {"role": "manager"})
+    assert response.status_code == 302, response.content[:2000]
+    assert Membership.objects.get(pk=membership.pk).role == "manager"
+    roles = list(AuditEntry.objects.filter(factory=plant, action="member.set", object_id="mallory").order_by("seq").values_list("data__role", flat=True))
+    assert roles == ["viewer", "manager"]
+
+
+def test_admin_membership_cannot_demote_the_last_owner(admin_client, people):
+    membership = Membership.objects.get(factory=people["plant"], user=people["olivia"])
+    response = admin_client.post(f"/admin/twins/membership/{membership.id}/change/", {"role": "viewer"}, follow=True)
+    assert b"at least one owner" in response.content and b"successfully" not in response.content
+    assert Membership.objects.get(pk=membership.pk).role == "owner"
+
+
+@pytest.mark.parametrize("how", ["delete_view", "action"])
+def test_admin_membership_delete_audits_and_closes_the_members_sockets(admin_client, people, django_capture_on_commit_callbacks, how):
+    membership = Membership.objects.get(factory=people["plant"], user=people["alice"])
+    alice = UserChannel(people["alice"])
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "delete_view":
+            response = admin_client.post(f"/admin/twins/membership/{membership.id}/delete/", {"post": "yes"})
+        else:
+            response = admin_client.post("/admin/twins/membership/", {"action": "delete_selected", "_selected_action": [membership.id], "post": "yes"})
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert AuditEntry.objects.filter(action="member.remove", actor="staff", object_id="alice").exists()
+    assert alice.next_message() == {"type": "user.revoked", "user": people["alice"].id, "factory": people["plant"].id}
+
+
+def test_admin_twin_add_rename_and_delete_go_through_the_services(admin_client, people):
+    plant = people["plant"]
+    response = admin_client.post("/admin/twins/twin/add/", {"factory": plant.id, "key": "press-9", "name": "Press 9"})
+    assert response.status_code == 302, response.content[:2000]
+    twin = Twin.objects.get(factory=plant, key="press-9")
+    response = admin_client.post(f"/admin/twins/twin/{twin.id}/change/", {"name": "Press nine"})
+    assert response.status_code == 302, response.content[:2000]
+    assert Twin.objects.get(pk=twin.pk).name == "Press nine"
+    assert admin_client.post(f"/admin/twins/twin/{twin.id}/delete/", {"post": "yes"}).status_code == 302
+    assert not Twin.objects.filter(pk=twin.pk).exists()
+    actions = list(AuditEntry.objects.filter(factory=plant, object_type="twin").order_by("seq").values_list("action", flat=True))
+    assert actions == ["twin.create", "twin.update", "twin.delete"]
+
+
+def rule_form(twin, **changes) -> dict:
+    return {"factory": twin.factory_id, "twin": twin.id, "name": "temperature", "op": ">", "threshold": "80", "hysteresis": "2",
+            "severity": "warning", "enabled": "on", **changes}
+
+
+def test_admin_alarm_rule_add_change_and_delete_go_through_the_services(admin_client, people):
+    twin = Twin.objects.create(factory=people["plant"], key="oven", name="Oven")
+    response = admin_client.post("/admin/twins/alarmrule/add/", rule_form(twin))
+    assert response.status_code == 302, response.content[:2000]
+    rule = AlarmRule.objects.get(twin=twin)
+    form = rule_form(twin, threshold="90")
+    del form["factory"]
+    response = admin_client.post(f"/admin/twins/alarmrule/{rule.id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    assert AlarmRule.objects.get(pk=rule.pk).threshold == 90
+    assert admin_client.post(f"/admin/twins/alarmrule/{rule.id}/delete/", {"post": "yes"}).status_code == 302
+    actions = list(AuditEntry.objects.filter(factory=people["plant"], object_type="alarm_rule").order_by("seq").values_list("action", flat=True))
+    assert actions == ["alarm_rule.create", "alarm_rule.update", "alarm_rule.delete"]
+
+
+def test_admin_alarm_rule_on_another_factorys_twin_is_refused(admin_client, people):
+    foreign = Twin.objects.create(factory=people["other"], key="oven", name="Oven")
+    response = admin_client.post("/admin/twins/alarmrule/add/", {**rule_form(foreign), "factory": people["plant"].id}, follow=True)
+    assert b"Twin must be a twin of this factory" in response.content
+    assert not AlarmRule.objects.exists()
