@@ -2,6 +2,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
+from .views.aas import FactoryAasView
 from .views.assets import AssetViewSet, ConnectionViewSet
 from .views.auth import LoginView, LogoutView, MeView, TokenRotateView, TokenView
 from .views.calibration import LayoutCalibrateView, PlanVsActualView, TwinCalibrationView
@@ -25,5 +26,6 @@ urlpatterns = [
     re_path(r"^twins/(?P<pk>[0-9]{1,18})/calibration/$", TwinCalibrationView.as_view(), name="twin-calibration"),
     re_path(r"^layouts/(?P<pk>[0-9]{1,18})/calibrate/$", LayoutCalibrateView.as_view(), name="layout-calibrate"),
     re_path(r"^layouts/(?P<pk>[0-9]{1,18})/plan-vs-actual/$", PlanVsActualView.as_view(), name="layout-plan-vs-actual"),
+    re_path(r"^factories/(?P<pk>[0-9]{1,18})/aas/$", FactoryAasView.as_view(), name="factory-aas"),  # CONTRACT §10
     *router.urls,
 ]
