@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
 from .errors import ServiceError
-from .models import Alarm, AlarmRule, Asset, AssetType, Connection, Factory, Layout, Membership, SimulationRun, TelemetryPoint, TelemetryRollup, Twin
+from .models import (Alarm, AlarmRule, Asset, AssetType, Connection, Experiment, ExperimentPoint, Factory, Layout, Membership,
+                     SimulationReplication, SimulationRun, TelemetryPoint, TelemetryRollup, Twin)
 from .services.alarms import alarm_rule_create, alarm_rule_delete, alarm_rule_update
 from .services.assets import asset_create, asset_delete, asset_update
 from .services.catalogue import asset_type_save, asset_type_set_model, validate_model_file
@@ -399,3 +400,33 @@ class SimulationRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "layout__factory"]
     search_fields = ["layout__name"]
     readonly_fields = ["layout", "layout_revision", "status", "progress", "params", "results", "error", "task_id", "attempts", "created_by", "created_at", "started_at", "finished_at"]
+
+
+class ShownOnlyAdmin(admin.ModelAdmin):
+    """Written by the simulation workers and the experiment services only: shown, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SimulationReplication)
+class SimulationReplicationAdmin(ShownOnlyAdmin):
+    list_display = ["run", "index"]
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(ShownOnlyAdmin):
+    list_display = ["id", "name", "layout", "status", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "layout__factory"]
+    search_fields = ["name", "layout__name"]
+
+
+@admin.register(ExperimentPoint)
+class ExperimentPointAdmin(ShownOnlyAdmin):
+    list_display = ["experiment", "index", "run"]

@@ -29,7 +29,7 @@ def test_every_model_is_registered():
 
 
 @pytest.mark.parametrize("model", ["factory", "membership", "assettype", "layout", "asset", "connection", "twin", "telemetrypoint",
-                                   "alarmrule", "alarm", "simulationrun"])
+                                   "alarmrule", "alarm", "simulationrun", "simulationreplication", "experiment", "experimentpoint"])
 def test_changelists_render(admin_client, draft, model):
     assert admin_client.get(f"/admin/twins/{model}/").status_code == 200
 
