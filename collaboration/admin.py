@@ -1,14 +1,31 @@
 from django.contrib import admin
 
+from twins.admin import ServiceAdmin, service_call
+
 from .models import AuditEntry, AuditHead, Comment
+from .services.comments import comment_delete, comment_resolve
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(ServiceAdmin):
+    """Moderation through the comment services (audit entry, the room told): resolve, reopen or delete.
+    Comments are written in the workspace by their authors, so the rest is shown read-only."""
+
     list_display = ["__str__", "layout", "asset", "resolved", "created_at"]
     list_filter = ["resolved", "layout__factory"]
     search_fields = ["text", "author__username"]
-    raw_id_fields = ["layout", "asset", "parent"]
+    readonly_fields = ["layout", "author", "text", "asset", "position", "camera", "parent", "mentions", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "resolved" in form.changed_data:
+            service_call(request, comment_resolve, comment=obj, resolved=form.cleaned_data["resolved"], by=request.user)
+
+    def delete_model(self, request, obj):
+        if Comment.objects.filter(pk=obj.pk).exists():  # a reply goes with its parent, perhaps earlier in this batch
+            service_call(request, comment_delete, comment=obj, by=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

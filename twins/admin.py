@@ -16,12 +16,13 @@ from .services.layouts import layout_approve, layout_archive, layout_branch, lay
 from .services.twins import twin_create, twin_delete, twin_update
 
 
-def _report(request, func, *args, **kwargs):
+def service_call(request, func, *args, **kwargs):
+    """Call a service for an admin request: its refusal becomes an error message instead of a 500."""
     try:
         return func(*args, **kwargs)
     except ServiceError as exc:
         messages.error(request, exc.message)
-        request._service_refused = True  # noqa: SLF001 (read by ServiceAdmin.message_user)
+        request._service_refused = True  # noqa: SLF001 (read by ServiceAdmin)
         return None
 
 
@@ -99,10 +100,10 @@ class FactoryAdmin(ServiceAdmin):
         """Through factory_create / factory_update like the API: validation and the audit entry."""
         if change:
             changes = _changes(form, FACTORY_FIELDS)
-            result = _report(request, factory_update, factory=Factory.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
+            result = service_call(request, factory_update, factory=Factory.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
         else:
             data = {f: form.cleaned_data.get(f) for f in FACTORY_FIELDS}
-            result = _report(request, factory_create, slug=form.cleaned_data.get("slug"), by=request.user, **data)
+            result = service_call(request, factory_create, slug=form.cleaned_data.get("slug"), by=request.user, **data)
         if result is not None:
             obj.pk = result.pk
 
@@ -117,9 +118,9 @@ class FactoryAdmin(ServiceAdmin):
             return
         factory = Factory.objects.get(pk=form.instance.pk)
         for membership in formset.deleted_objects:
-            _report(request, membership_remove, factory=factory, username=Membership.objects.get(pk=membership.pk).user.username, by=request.user)
+            service_call(request, membership_remove, factory=factory, username=Membership.objects.get(pk=membership.pk).user.username, by=request.user)
         for membership in [*(m for m, _ in formset.changed_objects), *formset.new_objects]:
-            _report(request, membership_set, factory=factory, username=membership.user.username, role=membership.role, by=request.user)
+            service_call(request, membership_set, factory=factory, username=membership.user.username, role=membership.role, by=request.user)
 
 
 @admin.register(Membership)
@@ -135,13 +136,13 @@ class MembershipAdmin(ServiceAdmin):
 
     def save_model(self, request, obj, form, change):
         """Through membership_set like the API: audit entry, and never the factory's last owner demoted."""
-        result = _report(request, membership_set, factory=obj.factory, username=obj.user.username, role=obj.role, by=request.user)
+        result = service_call(request, membership_set, factory=obj.factory, username=obj.user.username, role=obj.role, by=request.user)
         if result is not None:
             obj.pk = result.pk
 
     def delete_model(self, request, obj):
         """Through membership_remove: audit entry, the last owner kept, the member's sockets closed."""
-        _report(request, membership_remove, factory=obj.factory, username=obj.user.username, by=request.user)
+        service_call(request, membership_remove, factory=obj.factory, username=obj.user.username, by=request.user)
 
 
 CATALOGUE_FIELDS = ["name", "kind", "width_m", "depth_m", "height_m", "color", "defaults"]
@@ -157,7 +158,7 @@ class AssetTypeAdmin(ServiceAdmin):
         """Through the catalogue service (validation; layouts using a changed type hear of it); then the model
         file, checked before it is stored."""
         data = {f: form.cleaned_data[f] for f in CATALOGUE_FIELDS if f in form.cleaned_data and (not change or f in form.changed_data)}
-        saved = _report(request, asset_type_save, by=request.user, asset_type=AssetType.objects.get(pk=obj.pk) if change else None, data=data)
+        saved = service_call(request, asset_type_save, by=request.user, asset_type=AssetType.objects.get(pk=obj.pk) if change else None, data=data)
         if saved is None:
             return
         obj.pk = saved.pk
@@ -206,7 +207,7 @@ class LayoutAdmin(ServiceAdmin):
     actions = ["branch", "submit", "approve", "reject", "archive"]
 
     def _each(self, request, queryset, func, verb, **kwargs):
-        done = sum(1 for layout in queryset if _report(request, func, layout=layout, by=request.user, **kwargs) is not None)
+        done = sum(1 for layout in queryset if service_call(request, func, layout=layout, by=request.user, **kwargs) is not None)
         if done:
             messages.success(request, f"{verb} {done} layout(s).")
 
@@ -220,9 +221,9 @@ class LayoutAdmin(ServiceAdmin):
             changes = {f: form.cleaned_data[f] for f in form.changed_data if f in ("name", "description")}
             if not changes:
                 return
-            result = _report(request, layout_update, layout=Layout.objects.get(pk=obj.pk), changes=changes, by=request.user)
+            result = service_call(request, layout_update, layout=Layout.objects.get(pk=obj.pk), changes=changes, by=request.user)
         else:
-            result = _report(request, layout_create, factory=form.cleaned_data["factory"], name=form.cleaned_data["name"],
+            result = service_call(request, layout_create, factory=form.cleaned_data["factory"], name=form.cleaned_data["name"],
                              description=form.cleaned_data.get("description", ""), by=request.user)
         if result is not None:
             obj.pk = result.pk
@@ -235,7 +236,7 @@ class LayoutAdmin(ServiceAdmin):
     @admin.action(description="Branch into a new draft")
     def branch(self, request, queryset):
         for layout in queryset:
-            _report(request, layout_branch, layout=layout, name=f"{layout.name} (branch)", by=request.user)
+            service_call(request, layout_branch, layout=layout, name=f"{layout.name} (branch)", by=request.user)
 
     @admin.action(description="Submit for review")
     def submit(self, request, queryset):
@@ -271,14 +272,14 @@ class AssetAdmin(ServiceAdmin):
         if change:
             changes = {f: data[f] for f in form.changed_data if f in data}
             current = Asset.objects.get(pk=obj.pk)
-            result = _report(request, asset_update, asset=current, changes=changes, version=current.version, by=request.user)
+            result = service_call(request, asset_update, asset=current, changes=changes, version=current.version, by=request.user)
         else:
-            result = _report(request, asset_create, layout=form.cleaned_data["layout"], data=data, by=request.user)
+            result = service_call(request, asset_create, layout=form.cleaned_data["layout"], data=data, by=request.user)
         if result is not None:
             obj.pk, obj.version = result.pk, result.version
 
     def delete_model(self, request, obj):
-        _report(request, asset_delete, asset=obj, version=obj.version, by=request.user)
+        service_call(request, asset_delete, asset=obj, version=obj.version, by=request.user)
 
 
 @admin.register(Connection)
@@ -292,16 +293,16 @@ class ConnectionAdmin(ServiceAdmin):
         fields = ["buffer_capacity", "transport_speed_mps", "weight"]
         if change:
             changes = {f: form.cleaned_data[f] for f in form.changed_data if f in fields}
-            result = _report(request, connection_update, connection=Connection.objects.get(pk=obj.pk), changes=changes, by=request.user)
+            result = service_call(request, connection_update, connection=Connection.objects.get(pk=obj.pk), changes=changes, by=request.user)
         else:
             data = {f: form.cleaned_data[f] for f in fields}
             data.update(source=form.cleaned_data["source"].pk, target=form.cleaned_data["target"].pk)
-            result = _report(request, connection_create, layout=form.cleaned_data["layout"], data=data, by=request.user)
+            result = service_call(request, connection_create, layout=form.cleaned_data["layout"], data=data, by=request.user)
         if result is not None:
             obj.pk = result.pk
 
     def delete_model(self, request, obj):
-        _report(request, connection_delete, connection=obj, by=request.user)
+        service_call(request, connection_delete, connection=obj, by=request.user)
 
 
 @admin.register(Twin)
@@ -318,15 +319,15 @@ class TwinAdmin(ServiceAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             changes = _changes(form, ["name"])
-            result = _report(request, twin_update, twin=Twin.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
+            result = service_call(request, twin_update, twin=Twin.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
         else:
-            result = _report(request, twin_create, factory=form.cleaned_data["factory"], key=form.cleaned_data["key"],
+            result = service_call(request, twin_create, factory=form.cleaned_data["factory"], key=form.cleaned_data["key"],
                              name=form.cleaned_data["name"], by=request.user)
         if result is not None:
             obj.pk = result.pk
 
     def delete_model(self, request, obj):
-        _report(request, twin_delete, twin=obj, by=request.user)
+        service_call(request, twin_delete, twin=obj, by=request.user)
 
 
 @admin.register(TelemetryPoint)
@@ -376,14 +377,14 @@ class AlarmRuleAdmin(ServiceAdmin):
         """Through the alarm-rule services like the API: the twin must be of the rule's factory; audited."""
         if change:
             changes = _rule_data(form, [f for f in RULE_FIELDS if f in form.changed_data])
-            result = _report(request, alarm_rule_update, rule=AlarmRule.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
+            result = service_call(request, alarm_rule_update, rule=AlarmRule.objects.get(pk=obj.pk), changes=changes, by=request.user) if changes else obj
         else:
-            result = _report(request, alarm_rule_create, factory=form.cleaned_data["factory"], data=_rule_data(form, RULE_FIELDS), by=request.user)
+            result = service_call(request, alarm_rule_create, factory=form.cleaned_data["factory"], data=_rule_data(form, RULE_FIELDS), by=request.user)
         if result is not None:
             obj.pk = result.pk
 
     def delete_model(self, request, obj):
-        _report(request, alarm_rule_delete, rule=obj, by=request.user)
+        service_call(request, alarm_rule_delete, rule=obj, by=request.user)
 
 
 @admin.register(Alarm)

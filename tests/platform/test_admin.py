@@ -289,3 +289,18 @@ def test_admin_alarm_rule_on_another_factorys_twin_is_refused(admin_client, peop
     response = admin_client.post("/admin/twins/alarmrule/add/", {**rule_form(foreign), "factory": people["plant"].id}, follow=True)
     assert b"Twin must be a twin of this factory" in response.content
     assert not AlarmRule.objects.exists()
+
+
+def test_admin_comment_moderation_goes_through_the_services(admin_client, people, draft):
+    from collaboration.models import Comment
+    from collaboration.services.comments import comment_create
+
+    comment = comment_create(layout=draft, data={"text": "Too close to the wall"}, by=people["alice"])
+    assert admin_client.get("/admin/collaboration/comment/add/").status_code == 403
+    response = admin_client.post(f"/admin/collaboration/comment/{comment.id}/change/", {"resolved": "on"})
+    assert response.status_code == 302, response.content[:2000]
+    assert Comment.objects.get(pk=comment.pk).resolved
+    assert admin_client.post(f"/admin/collaboration/comment/{comment.id}/delete/", {"post": "yes"}).status_code == 302
+    assert not Comment.objects.filter(pk=comment.pk).exists()
+    actions = list(AuditEntry.objects.filter(object_type="comment", actor="staff").order_by("seq").values_list("action", flat=True))
+    assert actions == ["comment.resolve", "comment.delete"]
