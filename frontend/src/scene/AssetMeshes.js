@@ -1,5 +1,7 @@
 // Draws every asset with one InstancedMesh per asset type (or per material of its glTF model), so draw
 // calls stay flat as the layout grows. Keeps assetId <-> (type, instance index) maps for picking.
+// An operator pool (CONTRACT §7) is drawn as the crew it is: its `capacity` workers, the first at the asset's
+// position and the others in a ring around it, all in one more InstancedMesh per operator type.
 import * as THREE from 'three';
 import { geometryForType, proxyGeometryForType, STATUS_COLORS } from './AssetGeometry.js';
 
@@ -12,6 +14,8 @@ const q = new THREE.Quaternion();
 const pos = new THREE.Vector3();
 const scl = new THREE.Vector3(1, 1, 1);
 const yAxis = new THREE.Vector3(0, 1, 0);
+const offset = new THREE.Vector3();
+const MAX_CREW = 24; // figures drawn per pool; a bigger pool still shows its size in the inspector
 
 export class AssetMeshes {
   constructor(editor, models = null, { blobShadows = false, cheap = false } = {}) {
@@ -147,6 +151,7 @@ export class AssetMeshes {
       this.group.add(blob);
     }
     this.applyDetail(entry);
+    if (entry.type.kind === 'operator') this.layoutCrew(entry);
     if (keep) {
       // Colours may need the new material's vertex colour semantics; recompute everything.
       entry.ids.forEach((id, i) => this.writeInstance(entry, i, this.editor.assets.get(id)));
@@ -161,6 +166,12 @@ export class AssetMeshes {
     }
     if (entry.blobGeometry) entry.blobGeometry.dispose();
     if (entry.proxyGeometry) entry.proxyGeometry.dispose();
+    if (entry.crew) {
+      this.group.remove(entry.crew.mesh);
+      entry.crew.mesh.dispose();
+      entry.crew.geometry.dispose();
+      entry.crew.material.dispose();
+    }
     for (const p of entry.parts || []) {
       if (p.owned) {
         p.geometry.dispose();
@@ -204,7 +215,65 @@ export class AssetMeshes {
     return tmpColor;
   }
 
+  // ---- operator crews ---------------------------------------------------------------------------------
+  crewSize(asset, type) {
+    const capacity = Number((asset.params || {}).capacity ?? (type.defaults || {}).capacity ?? 1);
+    return Number.isFinite(capacity) ? Math.max(1, Math.min(MAX_CREW, Math.floor(capacity))) : 1;
+  }
+
+  // The workers after the first of every pool of this type, placed around their pool and tinted like it.
+  layoutCrew(entry) {
+    const type = entry.type;
+    const owners = [];
+    for (const id of entry.ids) {
+      const asset = this.editor.assets.get(id);
+      if (asset) for (let k = 1; k < this.crewSize(asset, type); k++) owners.push([id, k]);
+    }
+    let crew = entry.crew;
+    if (!crew || crew.capacity < owners.length) {
+      if (crew) {
+        this.group.remove(crew.mesh);
+        crew.mesh.dispose();
+      }
+      const geometry = crew ? crew.geometry : geometryForType(type);
+      const material = crew ? crew.material : new THREE.MeshStandardMaterial({ vertexColors: true, roughness: 0.6, metalness: 0.05 });
+      const capacity = Math.max(16, Math.ceil(owners.length * 1.5));
+      const mesh = new THREE.InstancedMesh(geometry, material, capacity);
+      mesh.instanceColor = new THREE.InstancedBufferAttribute(new Float32Array(capacity * 3), 3);
+      mesh.castShadow = true;
+      mesh.frustumCulled = false;
+      mesh.name = `Crew:${type.name}`;
+      mesh.userData.entry = entry;
+      crew = entry.crew = { mesh, geometry, material, capacity, owners };
+      this.group.add(mesh);
+    }
+    crew.owners = owners;
+    const spacing = Math.max(0.75, Math.max(Number(type.width_m) || 0.6, Number(type.depth_m) || 0.6) * 1.25);
+    owners.forEach(([id, k], j) => {
+      const asset = this.editor.assets.get(id);
+      const pose = this.poses.get(id) || asset;
+      const n = this.crewSize(asset, type) - 1;
+      const ring = k <= 8 ? 1 : 2; // eight around the first worker, the rest one step further out
+      const inRing = ring === 1 ? Math.min(n, 8) : n - 8;
+      const slot = ring === 1 ? k - 1 : k - 9;
+      const angle = (slot / inRing) * Math.PI * 2 + (ring === 2 ? Math.PI / inRing : 0);
+      const rot = THREE.MathUtils.degToRad(Number(pose.rotation_deg) || 0);
+      offset.set(Math.cos(angle) * spacing * ring, 0, Math.sin(angle) * spacing * ring).applyAxisAngle(yAxis, rot);
+      pos.set((Number(pose.x) || 0) + offset.x, 0, (Number(pose.z) || 0) + offset.z);
+      q.setFromAxisAngle(yAxis, rot + angle);
+      m4.compose(pos, q, scl);
+      crew.mesh.setMatrixAt(j, m4);
+      crew.mesh.setColorAt(j, this.colorFor(asset, entry));
+    });
+    crew.mesh.count = owners.length;
+    crew.mesh.instanceMatrix.needsUpdate = true;
+    crew.mesh.instanceColor.needsUpdate = true;
+    crew.mesh.boundingSphere = null;
+    crew.mesh.boundingBox = null;
+  }
+
   flush(entry) {
+    if (entry.type.kind === 'operator') this.layoutCrew(entry);
     const mesh = entry.meshes[0];
     if (!mesh) return;
     mesh.instanceMatrix.needsUpdate = true;
@@ -291,7 +360,10 @@ export class AssetMeshes {
       slot.entry.meshes[0].setColorAt(slot.index, this.colorFor(asset, slot.entry));
       touched.add(slot.entry);
     }
-    for (const entry of touched) entry.meshes[0].instanceColor.needsUpdate = true;
+    for (const entry of touched) {
+      entry.meshes[0].instanceColor.needsUpdate = true;
+      if (entry.crew) this.layoutCrew(entry);
+    }
     this.onChange();
   }
 
@@ -311,7 +383,10 @@ export class AssetMeshes {
   // ---- picking ----------------------------------------------------------------------------------
   get meshes() {
     const out = [];
-    for (const e of this.entries.values()) for (const m of e.meshes) if (m.count > 0 && !m.userData.noPick) out.push(m);
+    for (const e of this.entries.values()) {
+      for (const m of e.meshes) if (m.count > 0 && !m.userData.noPick) out.push(m);
+      if (e.crew && e.crew.mesh.count > 0) out.push(e.crew.mesh);
+    }
     return out;
   }
 
@@ -319,6 +394,11 @@ export class AssetMeshes {
     const hits = raycaster.intersectObjects(this.meshes, false);
     for (const hit of hits) {
       const entry = hit.object.userData.entry;
+      if (entry && entry.crew && hit.object === entry.crew.mesh) {
+        const owner = entry.crew.owners[hit.instanceId];
+        if (owner) return { id: owner[0], point: hit.point, distance: hit.distance };
+        continue;
+      }
       if (entry && hit.instanceId !== undefined && hit.instanceId < entry.ids.length) return { id: entry.ids[hit.instanceId], point: hit.point, distance: hit.distance };
     }
     return null;

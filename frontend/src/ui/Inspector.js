@@ -1,9 +1,13 @@
 // Right-hand panel: every field and param of the selected asset (validated, with units), the selected
 // connection's settings, or the layout summary. Edits become commands; the panel redraws on signals.
 import { h, clear, fmt } from '../util/dom.js';
-import { paramSpecsFor, parseValue, CONNECTION_SPECS } from '../editor/params.js';
+import { paramSpecsFor, parseValue, CONNECTION_SPECS, QUANTITY_SPEC, TYPE_PARAM_KINDS } from '../editor/params.js';
 import { UpdateAssetCommand, MoveAssetCommand, RotateAssetCommand, SetParamCommand, UpdateConnectionCommand, DeleteConnectionCommand, normDeg } from '../editor/commands/index.js';
 import { STATUS_COLORS } from '../scene/AssetGeometry.js';
+import { typeTable, typeChips, operatorSelect, typesDatalist } from './PartTypes.js';
+
+const WEIGHT_SPEC = { key: 'weight', label: 'Weight', unit: '', min: 0, exclusiveMin: true };
+const TYPE_CYCLE_SPEC = { key: 'cycle_time_s', label: 'Cycle time', unit: 's', min: 0, exclusiveMin: true };
 
 const FIELD_SPECS = {
   x: { key: 'x', label: 'X', unit: 'm', min: -10000, max: 10000 },
@@ -18,6 +22,7 @@ export class Inspector {
     this.body = h('div', { class: 'inspector-body', testid: 'inspector' });
     root.insertBefore(this.body, root.children[1] || null);
     this.inputs = new Map();
+    this.customs = []; // (obj) => redraw of an editor that is not one text field (part types, operator)
     this.current = null;
     const s = editor.signals;
     s.selectionChanged.add(() => this.render());
@@ -39,6 +44,7 @@ export class Inspector {
     const e = this.editor;
     clear(this.body);
     this.inputs.clear();
+    this.customs = [];
     this.twinBox = null;
     if (!e.layout) return;
     if (e.selectedConnection !== null && e.connections.has(e.selectedConnection)) return this.renderConnection(e.connections.get(e.selectedConnection));
@@ -64,7 +70,7 @@ export class Inspector {
       disabled: disabled || !this.editor.canEdit,
       'aria-label': spec.label,
     });
-    input.value = value === undefined || value === null ? '' : text ? value : fmt(value, 3);
+    input.value = value === undefined || value === null ? '' : text ? value : fmt(typeof value === 'number' && spec.scale ? value * spec.scale : value, 3);
     const error = h('div', { class: 'field-error', testid: `error-${spec.key}` });
     const validate = () => {
       if (text) return { value: input.value };
@@ -140,7 +146,7 @@ export class Inspector {
     if (specs.length) {
       const fields = specs.map((spec) => {
         const def = type.defaults ? type.defaults[spec.key] : undefined;
-        const placeholder = def === undefined ? 'default' : def === null ? `default: ${spec.nullText || '—'}` : `default: ${fmt(def, 3)}`;
+        const placeholder = def === undefined ? 'default' : def === null ? `default: ${spec.nullText || '—'}` : `default: ${fmt(spec.scale && typeof def === 'number' ? def * spec.scale : def, 3)}`;
         const value = asset.params && spec.key in asset.params ? asset.params[spec.key] : undefined;
         const f = this.field(spec, value === null ? 'null' : value, (v) => e.execute(new SetParamCommand(e, asset.id, spec.key, v)), { placeholder });
         if (value === null) this.inputs.get(spec.key).input.value = spec.nullText || 'null';
@@ -148,6 +154,7 @@ export class Inspector {
       });
       this.body.append(this.section('Simulation parameters', h('p', { class: 'muted small' }, 'Empty = the type default. Type "none" for no value where allowed.'), ...fields));
     }
+    this.body.append(...this.lineModelSections(asset, type));
     const conns = e.connectionsOf(asset.id);
     if (conns.length) {
       this.body.append(
@@ -159,7 +166,8 @@ export class Inspector {
             conns.map((c) => {
               const out = c.source === asset.id;
               const other = e.assets.get(out ? c.target : c.source);
-              const li = h('li', { testid: `connection-${c.id}` }, h('span', { class: 'arrow' }, out ? '→' : '←'), other ? other.name : '?', h('span', { class: 'muted small' }, c.buffer_capacity === null ? ' ∞' : ` cap ${c.buffer_capacity}`));
+              const routing = `${c.part_types ? ` · ${c.part_types.join(', ')}` : ''}${c.quantity > 1 ? ` · ×${c.quantity}` : ''}`;
+              const li = h('li', { testid: `connection-${c.id}` }, h('span', { class: 'arrow' }, out ? '→' : '←'), other ? other.name : '?', h('span', { class: 'muted small' }, `${c.buffer_capacity === null ? ' ∞' : ` cap ${c.buffer_capacity}`}${routing}`));
               li.addEventListener('click', () => e.selectConnection(c.id));
               return li;
             }),
@@ -171,6 +179,44 @@ export class Inspector {
     this.body.append(this.twinBox);
     this.renderTwin();
     this.body.append(h('p', { class: 'muted small ids', testid: 'asset-ids' }, `id ${asset.id} · version `, h('span', { testid: 'asset-version' }, asset.version), ` · uid ${String(asset.uid || '').slice(0, 8)}`));
+  }
+
+  // CONTRACT §7 editors of an asset: the mix of a source, per-type cycle times, the output type of an
+  // assembly, the operator pools a station needs, and which stations an operator pool serves.
+  lineModelSections(asset, type) {
+    const e = this.editor;
+    const kind = type.kind;
+    const ro = !e.canEdit;
+    const params = asset.params || {};
+    const uses = (key) => TYPE_PARAM_KINDS[key].includes(kind) || key in params;
+    const set = (key) => (v) => e.execute(new SetParamCommand(e, asset.id, key, v));
+    const out = [];
+    const table = (key, opts) => {
+      const t = typeTable({ key, value: params[key], disabled: ro, onCommit: set(key), ...opts });
+      this.customs.push((a) => t.refresh((a.params || {})[key]));
+      return t.el;
+    };
+    if (uses('mix')) {
+      out.push(this.section('Product mix', h('p', { class: 'muted small' }, 'Each new part draws its type by weight. Empty: every part is of type “part”.'), table('mix', { spec: WEIGHT_SPEC, share: true, addLabel: 'Add a part type' })));
+    }
+    const typed = [];
+    if (uses('cycle_time_by_type')) typed.push(h('p', { class: 'muted small' }, 'Other types take the cycle time above; setups happen on a change of type.'), table('cycle_time_by_type', { spec: TYPE_CYCLE_SPEC }));
+    if (uses('output_type')) typed.push(this.field({ key: 'output_type', label: 'Output type', help: 'The type of the part this assembly emits' }, params.output_type ?? '', (v) => set('output_type')(String(v || '').trim() ? String(v) : undefined), { text: true, placeholder: `default: ${asset.name}` }));
+    if (typed.length) out.push(this.section('Part types', ...typed));
+    if (uses('operator') || uses('repair_operator')) {
+      const pick = (key, label, noneText) => {
+        const s = operatorSelect({ key, editor: e, value: params[key], disabled: ro, noneText, onCommit: set(key) });
+        this.customs.push((a) => s.refresh((a.params || {})[key]));
+        return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), h('span', { class: 'field-input' }, s.el));
+      };
+      out.push(this.section('Operators', pick('operator', 'Operator pool', 'none: runs unattended'), pick('repair_operator', 'Repair crew', 'none: repairs need nobody'), h('p', { class: 'muted small' }, 'Setups and processing hold a worker of the pool; a repair waits for one of the crew.')));
+    }
+    if (kind === 'operator') {
+      const served = [...e.assets.values()].filter((a) => a.params && (a.params.operator === asset.id || a.params.repair_operator === asset.id));
+      out.push(this.section('Pool', h('p', { class: 'muted small', testid: 'operator-serves' }, served.length ? `Serves ${served.map((a) => a.name).join(', ')}.` : 'No station uses this pool yet: pick it in a station’s Operators section.')));
+    }
+    if (out.length) out.push(typesDatalist(e));
+    return out;
   }
 
   renderTwin() {
@@ -196,11 +242,12 @@ export class Inspector {
     if (this.current && this.current.startsWith('a')) obj = e.assets.get(Number(this.current.slice(1)));
     if (this.current && this.current.startsWith('c')) obj = e.connections.get(Number(this.current.slice(1)));
     if (!obj) return this.render();
+    for (const refresh of this.customs) refresh(obj);
     for (const [key, { input, spec, text }] of this.inputs) {
       if (document.activeElement === input) continue;
       let v = key in obj ? obj[key] : obj.params ? obj.params[key] : undefined;
       if (obj.params && key in (obj.params || {}) && !(key in obj)) v = obj.params[key];
-      let shown = v === undefined ? '' : v === null ? (spec.nullable ? spec.nullText || 'null' : '') : text ? v : fmt(v, 3);
+      let shown = v === undefined ? '' : v === null ? (spec.nullable ? spec.nullText || 'null' : '') : text ? v : fmt(spec.scale ? v * spec.scale : v, 3);
       if (this.current.startsWith('a') && !(key in obj) && !(obj.params && key in obj.params)) shown = '';
       input.value = shown;
       input.dataset.committed = shown;
@@ -232,6 +279,10 @@ export class Inspector {
       this.inputs.get(spec.key).input.dataset.committed = this.inputs.get(spec.key).input.value;
       return f;
     });
+    const quantity = this.field(QUANTITY_SPEC, conn.quantity ?? 1, (value) => e.execute(new UpdateConnectionCommand(e, conn.id, { quantity: value === undefined ? 1 : value })));
+    const chips = typeChips({ key: 'part_types', value: conn.part_types, disabled: !e.canEdit, onCommit: (v) => e.execute(new UpdateConnectionCommand(e, conn.id, { part_types: v })) });
+    this.customs.push((c) => chips.refresh(c.part_types));
+    const dstKind = dst ? (e.typeOf(dst) || {}).kind : null;
     const selSrc = h('a', { href: '#', testid: 'connection-source' }, src ? src.name : '?');
     selSrc.addEventListener('click', (ev) => (ev.preventDefault(), e.select([conn.source])));
     const selDst = h('a', { href: '#', testid: 'connection-target' }, dst ? dst.name : '?');
@@ -240,6 +291,14 @@ export class Inspector {
     this.body.append(
       h('div', { class: 'insp-head' }, h('span', { class: 'swatch conveyor' }), h('div', {}, h('div', { class: 'insp-title', testid: 'inspector-title' }, 'Connection'), h('div', { class: 'muted small' }, selSrc, ' → ', selDst, ` · ${fmt(length, 1)} m`))),
       this.section('Flow', h('p', { class: 'muted small' }, 'Empty buffer = unbounded; empty speed = no transport time.'), ...fields),
+      this.section(
+        'Part types',
+        h('p', { class: 'muted small' }, 'A finished part takes a connection that accepts its type (Enter adds a type).'),
+        chips.el,
+        quantity,
+        h('p', { class: 'muted small', testid: 'quantity-hint' }, dstKind === 'assembly' ? `${dst.name} takes this many parts from here per cycle.` : 'Quantity counts only when the target is an assembly.'),
+      ),
+      typesDatalist(e),
       this.section(null, del),
     );
   }

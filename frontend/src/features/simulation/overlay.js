@@ -12,7 +12,7 @@ const pos = new THREE.Vector3();
 const scl = new THREE.Vector3();
 const yAxis = new THREE.Vector3(0, 1, 0);
 
-export const STATE_COLORS = { working: '#22c55e', idle: '#eab308', blocked: '#f97316', down: '#ef4444' };
+export const STATE_COLORS = { working: '#22c55e', setup: '#14b8a6', waiting_operator: '#a855f7', idle: '#eab308', blocked: '#f97316', down: '#ef4444', off_shift: '#94a3b8' };
 
 // Utilisation (0..1) on a blue → green → yellow → red scale.
 export function utilColor(u) {

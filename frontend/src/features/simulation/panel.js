@@ -281,6 +281,7 @@ export class SimulationPanel {
       const run = await this.fetchFull(id);
       if (!run.results) return;
       this.replaceShown(new ResultsView({ editor: this.editor, view: this.view, overlay: this.overlay, run, overlayOn: this.overlayOn, onOverlayToggle: (on) => (this.overlayOn = on) }));
+      this.form.suggestWarmup(run.results.warmup_suggested_s);
       if (this.el.hidden) this.overlay.hide();
     } catch (err) {
       this.showError(`Could not load run #${id}: ${err.message}`);

@@ -1,12 +1,17 @@
 // One finished run's results: KPIs with confidence intervals, a stacked utilisation bar per station, the
-// throughput and WIP time series (uPlot), the 3D tint (utilisation, bottleneck) and the playback slider.
+// throughput and WIP time series (uPlot), the 3D tint (utilisation, bottleneck) and the playback slider; for
+// a run of the §7 line model also throughput by type, scrap, OEE, operator pools and the shifting bottleneck.
 import { h, fmt } from '../../util/dom.js';
+import '../../styles/line-model.css';
 import { lineChart, destroyChart, fmtDuration } from './charts.js';
 import { SimApi } from './api.js';
 import { STATE_COLORS, utilColor } from './overlay.js';
 
 export const pct = (v) => `${Math.round((v || 0) * 100)}%`;
-const STATES = ['working', 'idle', 'blocked', 'down'];
+// §4's four shares, and §7's setup / waiting for an operator / off shift (present only in line-model runs).
+const STATES = ['working', 'setup', 'waiting_operator', 'idle', 'blocked', 'down', 'off_shift'];
+const BASE_STATES = ['working', 'idle', 'blocked', 'down'];
+const STATE_LABEL = { waiting_operator: 'waiting for operator', off_shift: 'off shift' };
 
 // The current layout's asset for a station of a run (runs of another layout match by name).
 export function stationAsset(editor, station) {
@@ -27,14 +32,38 @@ export function kpiText(r) {
 export function utilBar(u) {
   return h(
     'div',
-    { class: 'fx-ubar', title: STATES.map((s) => `${s} ${pct(u[s])}`).join(' · ') },
-    STATES.map((s) => h('span', { class: `seg ${s}`, style: { width: `${Math.max(0, (u[s] || 0) * 100).toFixed(2)}%`, background: STATE_COLORS[s] } })),
+    { class: 'fx-ubar', title: STATES.filter((s) => s in u).map((s) => `${STATE_LABEL[s] || s} ${pct(u[s])}`).join(' · ') },
+    STATES.filter((s) => u[s] > 0).map((s) => h('span', { class: `seg ${s}`, style: { width: `${Math.max(0, u[s] * 100).toFixed(2)}%`, background: STATE_COLORS[s] } })),
   );
 }
 
-export function stateLegend() {
-  return h('div', { class: 'fx-legend' }, STATES.map((s) => h('span', {}, h('i', { style: { background: STATE_COLORS[s] } }), s)));
+// The states a run's stations spent time in: the four of §4 always, §7's only when some station had them.
+export function statesOf(stations) {
+  return STATES.filter((s) => BASE_STATES.includes(s) || (stations || []).some((st) => st.utilization && st.utilization[s] > 0));
 }
+
+export function stateLegend(states = BASE_STATES) {
+  return h('div', { class: 'fx-legend' }, states.map((s) => h('span', {}, h('i', { style: { background: STATE_COLORS[s] } }), STATE_LABEL[s] || s)));
+}
+
+// A labelled horizontal bar (a share 0..1) per row: [{name, value, title?, strong?, testid?, asset?}].
+function shareBars(rows, { testid, onPick, text = pct } = {}) {
+  return h(
+    'div',
+    { testid },
+    rows.map((r) =>
+      h(
+        'div',
+        { class: `fx-hbar${r.strong ? ' bn' : ''}`, testid: r.testid, dataset: r.asset !== undefined ? { asset: String(r.asset) } : {}, title: r.title || '' },
+        onPick && r.pick !== null && r.pick !== undefined ? h('button', { class: 'link name', onclick: () => onPick(r.pick) }, r.name) : h('span', { class: 'name' }, r.name),
+        h('span', { class: 'track' }, h('span', { class: 'fill', style: { width: `${Math.max(0, Math.min(1, r.value || 0)) * 100}%` } })),
+        h('span', { class: 'val' }, text(r.value)),
+      ),
+    ),
+  );
+}
+
+const ci = (s, unit = '', digits = 1) => (s ? `${fmt(s.mean, digits)} ± ${fmt(s.ci95, digits)}${unit}` : '—');
 
 export class ResultsView {
   constructor({ editor, view, overlay, run, overlayOn, onOverlayToggle }) {
@@ -68,7 +97,8 @@ export class ResultsView {
     const run = this.run;
     const r = run.results;
     const p = run.params || {};
-    const meta = h('div', { class: 'muted small' }, `Run #${run.id} · ${r.replications || p.replications} replications · ${fmtDuration(r.horizon_s ?? p.horizon_s)} (warm-up ${fmtDuration(r.warmup_s ?? p.warmup_s)}) · seed ${p.seed} · revision ${run.layout_revision}${r.engine ? ` · ${r.engine} engine` : ''}`);
+    const shifts = p.calendar ? ` · shifts: on ${fmtDuration(p.calendar.on.reduce((a, [x, y]) => a + y - x, 0))} of every ${fmtDuration(p.calendar.period_s)}` : '';
+    const meta = h('div', { class: 'muted small' }, `Run #${run.id} · ${r.replications || p.replications} replications · ${fmtDuration(r.horizon_s ?? p.horizon_s)} (warm-up ${fmtDuration(r.warmup_s ?? p.warmup_s)}) · seed ${p.seed} · revision ${run.layout_revision}${r.engine ? ` · ${r.engine} engine` : ''}${shifts}`);
     this.renderStale();
     const exports = h(
       'div',
@@ -83,6 +113,7 @@ export class ResultsView {
       h('div', { class: 'fx-kpi', testid: 'sim-kpi-throughput' }, h('label', {}, 'Throughput (95% CI)'), h('b', {}, k.throughput)),
       h('div', { class: 'fx-kpi', testid: 'sim-kpi-lead' }, h('label', {}, 'Lead time (mean ± CI)'), h('b', {}, k.lead), h('small', {}, `p95 ${k.p95}`)),
       h('div', { class: 'fx-kpi', testid: 'sim-kpi-wip' }, h('label', {}, 'WIP (95% CI)'), h('b', {}, k.wip)),
+      r.scrap_per_hour && r.scrap_per_hour.mean > 0 ? h('div', { class: 'fx-kpi', testid: 'sim-kpi-scrap' }, h('label', {}, 'Scrap (95% CI)'), h('b', {}, ci(r.scrap_per_hour, ' /h'))) : null,
     );
     const stations = (r.stations || []).filter((s) => s.kind !== 'sink');
     const bn = stations.find((s) => s.asset === r.bottleneck) || (r.stations || []).find((s) => s.asset === r.bottleneck);
@@ -116,13 +147,90 @@ export class ResultsView {
       kpis,
       bottleneck,
       h('label', { class: 'fx-check' }, toggle, ' Tint stations in 3D by utilisation'),
+      ...this.byType(r),
       h('h5', {}, 'Utilisation per station'),
-      stateLegend(),
+      stateLegend(statesOf(stations)),
       h('div', { class: 'fx-util', testid: 'sim-utilization' }, rows),
+      ...this.lineModel(r, stations),
       h('h5', {}, 'Over simulated time'),
       this.charts,
       this.playbackControls(r.playback),
     );
+  }
+
+  // Throughput per part type (when the run has a product mix or assemblies).
+  byType(r) {
+    const types = Object.entries(r.throughput_by_type || {});
+    if (!types.length || (types.length === 1 && types[0][0] === 'part')) return [];
+    const total = types.reduce((a, [, s]) => a + (s.mean || 0), 0);
+    return [
+      h('h5', {}, 'Throughput by part type'),
+      h(
+        'table',
+        { class: 'fx-table', testid: 'sim-by-type' },
+        h('tr', {}, h('th', {}, 'Type'), h('th', { class: 'num' }, 'parts/h (95% CI)'), h('th', { class: 'num' }, 'share')),
+        types.map(([name, s]) => h('tr', { testid: 'sim-by-type-row', dataset: { type: name } }, h('td', {}, name), h('td', { class: 'num' }, ci(s)), h('td', { class: 'num' }, total > 0 ? pct(s.mean / total) : '—'))),
+      ),
+    ];
+  }
+
+  // OEE per station, operator pools, and each station's share of time as the momentary bottleneck.
+  lineModel(r, stations) {
+    const out = [];
+    const focus = (id) => this.focus(id);
+    const withOee = stations.filter((s) => s.oee);
+    if (withOee.length) {
+      out.push(
+        h('h5', {}, 'OEE per station'),
+        h(
+          'table',
+          { class: 'fx-table', testid: 'sim-oee', title: 'Planned time = on-shift time. Availability = (planned − down − setup) / planned; performance = ideal cycle time × parts / run time; quality = good / processed.' },
+          h('tr', {}, h('th', {}, 'Station'), h('th', { class: 'num' }, 'Avail.'), h('th', { class: 'num' }, 'Perf.'), h('th', { class: 'num' }, 'Quality'), h('th', { class: 'num' }, 'OEE'), h('th', { class: 'num' }, 'scrap/h')),
+          withOee.map((s) =>
+            h(
+              'tr',
+              { testid: 'sim-oee-row', dataset: { asset: String(s.asset) } },
+              h('td', {}, h('button', { class: 'link', onclick: () => focus(stationAsset(this.editor, s)) }, s.name)),
+              h('td', { class: 'num' }, pct(s.oee.availability)),
+              h('td', { class: 'num' }, pct(s.oee.performance)),
+              h('td', { class: 'num' }, pct(s.oee.quality)),
+              h('td', { class: 'num' }, h('b', {}, pct(s.oee.oee))),
+              h('td', { class: 'num' }, fmt(s.scrapped || 0, 1)),
+            ),
+          ),
+        ),
+      );
+    }
+    const pools = r.resources || [];
+    if (pools.length) {
+      out.push(
+        h('h5', {}, 'Operator pools'),
+        shareBars(
+          pools.map((p) => {
+            const asset = this.editor.assets.has(p.asset) ? p.asset : [...this.editor.assets.values()].find((a) => a.name === p.name)?.id ?? null;
+            const size = p.capacity ?? (this.editor.assets.get(asset)?.params || {}).capacity;
+            return { name: size ? `${p.name} (${size})` : p.name, value: p.utilization, pick: asset, asset: p.asset, testid: 'sim-pool-row', title: `${p.name}: its workers are busy ${pct(p.utilization)} of the on-shift time`, strong: p.utilization >= 0.95 };
+          }),
+          { testid: 'sim-pools', onPick: focus },
+        ),
+      );
+    }
+    const shares = r.bottleneck_shares || {};
+    const ranked = Object.entries(shares).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    if (ranked.length) {
+      const names = new Map((r.stations || []).map((s) => [String(s.asset), s]));
+      out.push(
+        h('h5', { title: 'Share of the time each station was the momentary bottleneck (active-period method, Roser et al.)' }, 'Shifting bottleneck'),
+        shareBars(
+          ranked.map(([id, v]) => {
+            const st = names.get(id);
+            return { name: st ? st.name : `asset ${id}`, value: v, pick: st ? stationAsset(this.editor, st) : null, asset: id, strong: Number(id) === r.bottleneck, testid: 'sim-bn-share' };
+          }),
+          { testid: 'sim-bottleneck-shares', onPick: focus },
+        ),
+      );
+    }
+    return out;
   }
 
   mounted() {
@@ -223,7 +331,7 @@ export class ResultsView {
       back.hidden = true;
       this.applyOverlay();
     });
-    return h('div', { class: 'fx-playback' }, h('h5', {}, 'Playback: station states over simulated time'), h('div', { class: 'fx-prow' }, play, slider, label), h('div', { class: 'fx-prow' }, stateLegend(), back));
+    return h('div', { class: 'fx-playback' }, h('h5', {}, 'Playback: station states over simulated time'), h('div', { class: 'fx-prow' }, play, slider, label), h('div', { class: 'fx-prow' }, stateLegend(statesOf(this.run.results.stations)), back));
   }
 
   stopPlaying(play) {
