@@ -8,9 +8,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from collaboration.room import hub
-from tests.collaboration.conftest import HOST, ORIGIN, Socket, open_socket
+from tests.collaboration.conftest import Socket, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN, HOST = (b"origin", b"http://localhost"), (b"host", b"localhost")  # a browser's handshake on http://localhost/
 
 
 def issue(username: str) -> str:
