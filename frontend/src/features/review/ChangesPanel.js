@@ -7,7 +7,12 @@ import { Markers } from './Markers.js';
 import { frameBox } from './camera.js';
 import { num } from './kpi.js';
 
-const PARAM_LABEL = { cycle_time_s: 'cycle time', cycle_cv: 'cycle CV', mtbf_s: 'MTBF', mttr_s: 'MTTR', capacity: 'capacity', interarrival_s: 'interarrival', interarrival_cv: 'interarrival CV' };
+const PARAM_LABEL = {
+  cycle_time_s: 'cycle time', cycle_cv: 'cycle CV', mtbf_s: 'MTBF', mttr_s: 'MTTR', capacity: 'capacity', interarrival_s: 'interarrival', interarrival_cv: 'interarrival CV',
+  // CONTRACT §7 (the diff shows an operator pool by its name)
+  mix: 'product mix', cycle_time_by_type: 'cycle time by type', setup_time_s: 'setup time', setup_cv: 'setup CV', scrap_rate: 'scrap rate',
+  operator: 'operator pool', repair_operator: 'repair crew', length_m: 'belt length', speed_mps: 'belt speed', spacing_m: 'part spacing', output_type: 'output type',
+};
 
 const show = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? num(v, 2) : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
