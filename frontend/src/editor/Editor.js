@@ -302,10 +302,10 @@ export class Editor {
     }
   }
 
-  persistAssetUpdate(id, changes) {
+  persistAssetUpdate(id, changes, seenVersion) {
     const firstId = this.resolveId(id);
     const base = this.serverAssets.get(firstId);
-    const baseVersion = base ? base.version : undefined;
+    const baseVersion = seenVersion ?? (base ? base.version : undefined);
     const pending = this.pending.get(firstId) || {};
     Object.assign(pending, clone(changes));
     this.pending.set(firstId, pending);
@@ -513,6 +513,9 @@ export class Editor {
       if (kind.startsWith('asset.')) {
         if (object.deleted || kind === 'asset.delete') this.removeAssetLocal(object.id);
         else this.confirmAsset(object);
+      } else if (kind === 'assets.update') {
+        // One change of several assets (a calibration): each is confirmed as an `asset.update` would be.
+        for (const asset of object.assets || []) this.confirmAsset(asset);
       } else if (kind.startsWith('connection.')) {
         if (object.deleted || kind === 'connection.delete') this.removeConnectionLocal(object.id);
         else this.setConnectionLocal(clone(object));

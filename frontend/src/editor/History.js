@@ -24,6 +24,7 @@ export class History {
     const merge =
       last && cmd.updatable && last.updatable && last.type === cmd.type && last.mergeKey && last.mergeKey === cmd.mergeKey && now - this.lastExecuteTime < MERGE_WINDOW_MS;
     this.lastExecuteTime = now;
+    cmd.preview();
     if (merge) {
       last.update(cmd);
       this.redos = [];

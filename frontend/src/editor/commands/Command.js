@@ -8,6 +8,9 @@ export class Command {
     this.mergeKey = null;
   }
 
+  // The local effect, shown at once while execute() may wait for the edits before it (offline, a slow save).
+  preview() {}
+
   execute() {}
 
   undo() {}

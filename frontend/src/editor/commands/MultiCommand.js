@@ -7,6 +7,10 @@ export class MultiCommand extends Command {
     this.commands = commands;
   }
 
+  preview() {
+    for (const c of this.commands) c.preview();
+  }
+
   execute() {
     return runAll(this.commands.map((c) => c.execute()));
   }

@@ -11,11 +11,19 @@ export class UpdateAssetCommand extends Command {
     const asset = editor.getAsset(assetId);
     this.oldValues = oldValues ? clone(oldValues) : {};
     if (!oldValues && asset) for (const k of Object.keys(newValues)) this.oldValues[k] = clone(asset[k]);
+    // The version the user saw when making the edit: if the save waits (behind another one, or offline) and
+    // someone else changes the asset meanwhile, the save is refused as a conflict instead of overwriting it.
+    const seen = editor.serverAssets.get(editor.resolveId(assetId));
+    this.seenVersion = seen ? seen.version : undefined;
+  }
+
+  preview() {
+    this.editor.updateAssetLocal(this.assetId, this.newValues);
   }
 
   execute() {
     this.editor.updateAssetLocal(this.assetId, this.newValues);
-    return this.editor.persistAssetUpdate(this.assetId, this.newValues);
+    return this.editor.persistAssetUpdate(this.assetId, this.newValues, this.seenVersion);
   }
 
   undo() {
