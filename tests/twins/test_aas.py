@@ -186,3 +186,24 @@ def test_a_new_or_changed_asset_type_needs_staff_and_staff_import_it(plant, peop
     response = client_for(people["staff"]).post(f"/api/factories/{target.id}/aas/", document, format="json")
     assert response.json()["asset_types"]["created"] == ["Hydraulic Press 600 t"]
     assert AssetType.objects.get(name="Hydraulic Press 600 t").width_m == 3.5
+
+
+def test_what_the_sdk_or_the_catalogue_refuses_deep_inside_a_file_is_a_400_too(plant, people, client_for):
+    document = export(client_for(people["staff"]), plant)
+    technical = next(s for s in document["submodels"] if s["id"] == "urn:metaverse:aas:asset-type:Hydraulic%20Press%20400%20t:technical-data")
+    width = next(e for e in technical["submodelElements"][0]["value"] if e["idShort"] == "width_m")
+    width.update(valueType="xs:dateTime", value="2026-01-01T00:00:00Z")
+    response = client_for(people["staff"]).post(f"/api/factories/{plant.id}/aas/", document, format="json")
+    assert response.status_code == 400 and "'width_m' holds a datetime" in response.json()["detail"]
+
+    width.update(valueType="xs:double", value="-4")
+    response = client_for(people["staff"]).post(f"/api/factories/{plant.id}/aas/", document, format="json")
+    assert response.status_code == 400 and "width_m must be at least" in response.json()["detail"]
+
+    nested = {"idShort": "x", "modelType": "SubmodelElementCollection", "value": []}
+    for _ in range(25):  # deep, within the parser's 64 levels: the SDK reads it, the import has nothing to say about it
+        nested = {"idShort": "x", "modelType": "SubmodelElementCollection", "value": [nested]}
+    technical["submodelElements"].append(nested)
+    width.update(value="2")
+    response = client_for(people["staff"]).post(f"/api/factories/{plant.id}/aas/", document, format="json")
+    assert response.status_code == 200, response.content

@@ -13,6 +13,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from urllib.parse import quote
 
 from basyx.aas import model
@@ -70,9 +71,13 @@ def _element_value(element):
         except (TypeError, ValueError):
             raise ValueError(f"'{element.id_short}' is not JSON") from None
     value = element.value
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, (bool, str)) or value is None:
         return value
-    return int(value) if isinstance(value, int) else float(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, (float, Decimal)):
+        return float(value)
+    raise ValueError(f"'{element.id_short}' holds a {element.value_type.__name__}; a number, a string or a boolean is expected")
 
 
 def _params(short: str, params: dict) -> model.SubmodelElementCollection:
@@ -169,8 +174,10 @@ def read_environment(text: str) -> model.DictIdentifiableStore:
             raise ValueError(f"{key} must be a list")
     try:
         return aas_json.read_aas_json_file(io.StringIO(text), failsafe=False)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(str(exc).strip("\"'").split(" >>> ")[0][:400]) from None
+    except RecursionError:
+        raise ValueError("the file is nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - whatever the SDK's strict reader refuses, the file is what is wrong
+        raise ValueError(str(exc).strip("\"'").split(" >>> ")[0][:400] or type(exc).__name__) from None
 
 
 @dataclass
