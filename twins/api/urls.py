@@ -7,6 +7,7 @@ from .views.assets import AssetViewSet, ConnectionViewSet
 from .views.auth import LoginView, LogoutView, MeView, TokenRotateView, TokenView
 from .views.calibration import LayoutCalibrateView, PlanVsActualView, TwinCalibrationView
 from .views.layouts import LayoutViewSet
+from .views.lint import LayoutLintView
 from .views.plant import AssetTypeViewSet, FactoryViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -27,5 +28,6 @@ urlpatterns = [
     re_path(r"^layouts/(?P<pk>[0-9]{1,18})/calibrate/$", LayoutCalibrateView.as_view(), name="layout-calibrate"),
     re_path(r"^layouts/(?P<pk>[0-9]{1,18})/plan-vs-actual/$", PlanVsActualView.as_view(), name="layout-plan-vs-actual"),
     re_path(r"^factories/(?P<pk>[0-9]{1,18})/aas/$", FactoryAasView.as_view(), name="factory-aas"),  # CONTRACT §10
+    re_path(r"^layouts/(?P<pk>[0-9]{1,18})/lint/$", LayoutLintView.as_view(), name="layout-lint"),
     *router.urls,
 ]
