@@ -32,6 +32,19 @@ function machine(w, d, h) {
   return parts;
 }
 
+// An assembly cell (CONTRACT §7): a low work table with a fixture, and a feeder bin on each side.
+function assembly(w, d, h) {
+  const table = h * 0.45;
+  return [
+    box(w * 0.6, table, d * 0.7, { shade: 1 }),
+    box(w * 0.62, 0.06, d * 0.72, { y: table, shade: 0.5 }),
+    box(w * 0.22, h * 0.3, d * 0.3, { y: table + 0.06, shade: 0.85 }),
+    cyl(0.05, 0.05, h * 0.5, { x: w * 0.25, z: -d * 0.3, y: table, shade: 0.4 }, 8),
+    box(w * 0.18, table * 0.8, d * 0.45, { x: -w * 0.4, shade: 0.65 }),
+    box(w * 0.18, table * 0.8, d * 0.45, { x: w * 0.4, shade: 0.65 }),
+  ];
+}
+
 function source(w, d, h) {
   const parts = [box(w, h * 0.55, d, { shade: 0.9 }), box(w * 1.02, h * 0.08, d * 1.02, { y: h * 0.55, shade: 0.45 })];
   const s = Math.min(w, d) * 0.28;
@@ -104,7 +117,7 @@ function decor(w, d, h) {
   return [box(w, h, d, { shade: 1 })];
 }
 
-const BUILDERS = { machine, source, sink, buffer, conveyor: conveyorKind, robot, operator, decor };
+const BUILDERS = { machine, assembly, source, sink, buffer, conveyor: conveyorKind, robot, operator, decor };
 
 export function geometryForType(type) {
   const w = Math.max(0.1, Number(type.width_m) || 1);

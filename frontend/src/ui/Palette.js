@@ -2,7 +2,7 @@
 // the floor. Hidden in read-only workspaces.
 import { h, clear, fmt } from '../util/dom.js';
 
-const KIND_ORDER = ['source', 'machine', 'robot', 'buffer', 'conveyor', 'operator', 'sink', 'decor'];
+const KIND_ORDER = ['source', 'machine', 'assembly', 'robot', 'buffer', 'conveyor', 'operator', 'sink', 'decor'];
 
 export class Palette {
   constructor(root, editor, { dropOnViewport, viewportEl }) {
