@@ -29,6 +29,7 @@ import { setupCollaboration } from './ui/Collaboration.js';
 import { setupReview, mountScenarioLists } from './features/review/index.js';
 import { setupSimulationAndTwins } from './features/simulation/index.js';
 import { setupExperiments } from './features/experiments/index.js';
+import { setupForecastAndCalibration } from './features/forecast/index.js';
 
 const { DeleteAssetCommand, DeleteConnectionCommand, DuplicateAssetCommand, MoveAssetCommand, RotateAssetCommand, MultiCommand } = Commands;
 
@@ -288,6 +289,7 @@ async function startWorkspace(root, user, layoutId) {
   setupReview({ editor, view, ui, transport, user, layoutId, hooks });
   setupSimulationAndTwins({ editor, view, ui, transport, user, layoutId, hooks });
   setupExperiments({ editor, ui, hooks });
+  setupForecastAndCalibration({ editor, ui, hooks });
 }
 
 function bindToolbar(editor, ui, gizmo) {

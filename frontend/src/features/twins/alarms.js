@@ -110,9 +110,10 @@ export class AlarmPanel {
       });
       const row = h(
         'div',
-        { class: `fx-arow sev-${a.severity}${a.acked_at ? ' acked' : ''}`, testid: 'alarm-row', dataset: { alarm: String(a.id), key: a.key || '', severity: a.severity || '' }, title: ids.length ? 'Show in 3D' : 'Not in this layout' },
+        { class: `fx-arow sev-${a.severity}${a.acked_at ? ' acked' : ''}`, testid: 'alarm-row', dataset: { alarm: String(a.id), key: a.key || '', severity: a.severity || '', kind: a.kind || 'threshold' }, title: ids.length ? 'Show in 3D' : 'Not in this layout' },
         h('span', { class: `fx-sev ${a.severity}` }, a.severity),
-        h('span', { class: 'fx-akey' }, a.key || `twin ${a.twin}`, ids.length ? '' : h('span', { class: 'muted small' }, ' · not in this layout')),
+        // A drift alarm (CONTRACT §9) is about a layout's output against its plan, shown on its first sink's twin.
+        h('span', { class: 'fx-akey' }, a.kind === 'drift' ? h('b', { testid: 'alarm-drift' }, 'drift · ') : '', a.key || `twin ${a.twin}`, ids.length ? '' : h('span', { class: 'muted small' }, ' · not in this layout')),
         h('span', { class: 'fx-atime muted small' }, a.raised_at ? new Date(a.raised_at).toLocaleTimeString() : ''),
         h('span', { class: 'fx-amsg' }, a.message, a.value !== null && a.value !== undefined && !String(a.message).includes(fmt(a.value, 2)) ? h('span', { class: 'muted' }, ` (${fmt(a.value, 2)})`) : ''),
         ack,
