@@ -71,7 +71,12 @@ class AssetType(models.Model):
     clearance_m = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
     height_m = models.FloatField(default=1.0, validators=[MinValueValidator(0.05)])
     color = models.CharField(max_length=7, default="#8899aa")
+    # The model the workspace loads: the upload optimised (meshopt, textures resized) by twins.services.model_optimize;
+    # the far level of detail beside it; the upload itself kept as it came; what the optimiser measured.
     model_file = models.FileField(upload_to="asset-models/", blank=True)
+    model_far_file = models.FileField(upload_to="asset-models/", blank=True, editable=False)
+    model_original = models.FileField(upload_to="asset-models/original/", blank=True, editable=False)
+    model_stats = models.JSONField(default=dict, blank=True, editable=False)
     defaults = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -83,6 +88,10 @@ class AssetType(models.Model):
     @property
     def model_url(self) -> str | None:
         return self.model_file.url if self.model_file else None
+
+    @property
+    def model_far_url(self) -> str | None:
+        return self.model_far_file.url if self.model_far_file else None
 
 
 class Layout(models.Model):
