@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 
 from collaboration.room import state as room_state
 from tests.builders import make_user
-from tests.collaboration.conftest import ORIGIN, Socket, open_socket, token_header
+from tests.collaboration.conftest import HOST, ORIGIN, Socket, open_socket, token_header
 from twins.models import Layout, Membership, Role
 from twins.selectors import layout_scene
 
@@ -63,7 +63,7 @@ class Client:
                 table[obj["id"]] = obj
 
     async def connect(self):
-        headers = [ORIGIN, await database_sync_to_async(token_header)(self.user)]
+        headers = [ORIGIN, HOST, await database_sync_to_async(token_header)(self.user)]
         communicator, ok = await open_socket(f"/ws/layouts/{self.layout_id}/", headers)
         assert ok
         self.socket = Socket(communicator)
