@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "twins.api.metadata.Metadata",
     "EXCEPTION_HANDLER": "twins.api.errors.exception_handler",
     # JSON only, no browsable-API HTML (CONTRACT.md §3): an Accept without JSON in it gets a JSON 406.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

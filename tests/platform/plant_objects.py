@@ -1,5 +1,7 @@
 """One object of every kind in the `plant` of tests/conftest.py, made through the API as its owner, so that
 schema-driven tests and fuzzers find real ids (a fresh test database numbers them from 1)."""
+from functools import cache
+
 import pytest
 
 from tests.builders import make_asset_type
@@ -31,7 +33,8 @@ def plant_with_everything(people, client_for, draft):
     return ids
 
 
-def _resources_with_ids():
+@cache
+def _resources_with_ids() -> frozenset:
     from drf_spectacular.generators import SchemaGenerator
 
-    return {path.split("/")[2] for path in SchemaGenerator().get_schema(request=None, public=True)["paths"] if "{id}" in path}
+    return frozenset(path.split("/")[2] for path in SchemaGenerator().get_schema(request=None, public=True)["paths"] if "{id}" in path)
