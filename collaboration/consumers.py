@@ -15,7 +15,7 @@ from time import monotonic
 
 from channels.db import database_sync_to_async
 
-from .protocol import MAX_FRAME_BYTES, Member, Welcome, check_pose, decode_json
+from .protocol import MAX_FRAME_BYTES, LoneSurrogate, Member, Welcome, check_pose, decode_json
 from .room import handlers, hub, ops, state
 from .room.connection import CLOSE_POLICY, CLOSE_TOO_BIG, POSE_COST, Conn
 from .auth import user_for_scope
@@ -92,6 +92,9 @@ class LayoutSocket:
             if verdict == 0:
                 try:
                     data = decode_json(text)
+                except LoneSurrogate as error:
+                    await handlers.send_error(conn, "invalid", str(error))
+                    continue
                 except (ValueError, RecursionError):
                     await handlers.send_error(conn, "bad_json", "The frame is not valid JSON.")
                     continue

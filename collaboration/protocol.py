@@ -265,7 +265,37 @@ def _no_constant(name):
 
 
 _decoder = json.JSONDecoder(parse_constant=_no_constant)
-decode_json = _decoder.decode
+
+
+class LoneSurrogate(ValueError):
+    """`"\\ud800"` is JSON, but the string it gives is not text: it can be neither stored (PostgreSQL refuses
+    it) nor encoded into the frames that would carry it to the others."""
+
+
+def _lone_surrogate(data) -> bool:
+    todo = [data]
+    while todo:
+        item = todo.pop()
+        if type(item) is str:
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return True
+        elif type(item) is dict:
+            todo.extend(item)
+            todo.extend(item.values())
+        elif type(item) is list:
+            todo.extend(item)
+    return False
+
+
+def decode_json(text: str):
+    """A client frame: JSON without NaN or Infinity, and without a lone UTF-16 surrogate in any string
+    (only a `\\u` escape can spell one: the frame itself is valid UTF-8, so other frames skip the walk)."""
+    data = _decoder.decode(text)
+    if "\\u" in text and _lone_surrogate(data):
+        raise LoneSurrogate("Strings must be valid Unicode: a lone UTF-16 surrogate (\\ud800-\\udfff) is not.")
+    return data
 
 
 def pose_piece(user_id: int, p: list, q: list) -> str:

@@ -40,8 +40,9 @@ frames = st.one_of(
     st.binary(max_size=100).map(lambda b: b.decode("latin1")),
 )
 
-# Numbers JSON can spell but Python reads as infinity or an integer beyond 64 bits; placed by marker.
-RAW = {"__inf__": "1e400", "__ninf__": "-1e400", "__big__": "1" + "0" * 30, "__nan__": "NaN"}
+# What JSON can spell but Python reads as infinity, an integer beyond 64 bits or a string that is not text
+# (a lone UTF-16 surrogate); placed by marker.
+RAW = {"__inf__": "1e400", "__ninf__": "-1e400", "__big__": "1" + "0" * 30, "__nan__": "NaN", "__surrogate__": '"a\\ud800"'}
 hostile_value = st.one_of(
     st.sampled_from(list(RAW)),
     st.sampled_from([10_000.5, -1e308, 1e308, 2**63, -2**63, 0.0, -0.0, 5e-324, True, None, "", "12", "x" * 8_000, "\u202e\x00", [], {}]),

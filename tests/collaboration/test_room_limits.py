@@ -35,6 +35,32 @@ async def test_malformed_frame_gets_an_error_and_the_socket_stays_open(people, d
     await alice.expect("pong")
 
 
+@pytest.mark.parametrize("field, value", [
+    ("name", '"Press \\ud800"'),
+    ("twin_key", '"\\udfff"'),
+    ("params", '{"output_type": "a\\ud83d"}'),
+])
+async def test_a_lone_utf16_surrogate_gets_an_error_and_changes_nothing(people, draft, connect, field, value):
+    """`"\\ud800"` is JSON but not text: it could be neither stored (PostgreSQL refuses it) nor sent on."""
+    from twins.models import Asset
+
+    asset = await database_sync_to_async(lambda: Asset.objects.filter(layout=draft, name="M1").get())()
+    alice, bob = await connect(people["alice"], draft), await connect(people["bob"], draft)
+    await alice.send('{"type": "op", "id": "s", "kind": "asset.update", "asset": %d, "version": %d, "changes": {"%s": %s}}'
+                     % (asset.id, asset.version, field, value))
+    error = await alice.expect("error")
+    assert error["code"] == "invalid" and "surrogate" in error["message"]
+    await alice.send('{"type": "chat", "text": "\\udc00"}')
+    assert (await alice.expect("error"))["code"] == "invalid"
+    await alice.send('{"type": "chat", "text": "\\ud83d\\ude00 a pair is fine"}')
+    assert (await bob.expect("chat"))["text"] == "\U0001f600 a pair is fine"
+    await alice.send({"type": "ping"})
+    await alice.expect("pong")
+    fresh = await database_sync_to_async(Asset.objects.get)(pk=asset.id)
+    assert (fresh.version, fresh.name, fresh.twin_key, fresh.params) == (asset.version, asset.name, asset.twin_key, asset.params)
+    await bob.nothing("applied", wait=0.2)
+
+
 async def test_chat_is_broadcast_and_limited_to_2000_characters(people, draft, connect):
     alice, bob = await connect(people["alice"], draft), await connect(people["bob"], draft)
     await alice.send({"type": "chat", "text": "hello"})
