@@ -126,6 +126,9 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("METAVERSE_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MODEL_UPLOAD_MAX_BYTES = int(os.environ.get("METAVERSE_MODEL_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+# Uploaded models are optimised by tools/model-optimizer (glTF-Transform) run with this Node, within this time.
+MODEL_OPTIMIZER_NODE = os.environ.get("METAVERSE_MODEL_OPTIMIZER_NODE", "node")
+MODEL_OPTIMIZE_TIMEOUT_S = int(os.environ.get("METAVERSE_MODEL_OPTIMIZE_TIMEOUT_S", 180))
 AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", "" if TESTING else str(BASE_DIR / "var" / "audit-anchor.log"))
 
 LOGIN_URL = "/login/"

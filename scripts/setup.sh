@@ -34,6 +34,14 @@ if [ ! -d frontend/node_modules ] || [ "$(cat var/.npm.stamp 2>/dev/null)" != "$
   echo "$lock_hash" > var/.npm.stamp
 fi
 
+# The model optimiser (glTF-Transform, run on every model upload) is its own small npm package.
+tool_hash=$(sha256sum tools/model-optimizer/package-lock.json tools/model-optimizer/package.json | sha256sum | cut -c1-16)
+if [ ! -d tools/model-optimizer/node_modules ] || [ "$(cat var/.model-optimizer.stamp 2>/dev/null)" != "$tool_hash" ]; then
+  echo "==> Installing the model optimiser (tools/model-optimizer)"
+  (cd tools/model-optimizer && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$tool_hash" > var/.model-optimizer.stamp
+fi
+
 src_hash=$( (cd frontend && find src vite.config.js package.json -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)
 if [ ! -f frontend/dist/app/main.js ] || [ "$(cat var/.frontend.stamp 2>/dev/null)" != "$src_hash" ]; then
   echo "==> Building the frontend (Vite)"

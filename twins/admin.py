@@ -9,10 +9,11 @@ from .models import (Alarm, AlarmRule, Asset, AssetType, Connection, Experiment,
                      SimulationReplication, SimulationRun, TelemetryPoint, TelemetryRollup, Twin)
 from .services.alarms import alarm_rule_create, alarm_rule_delete, alarm_rule_update
 from .services.assets import asset_create, asset_delete, asset_update
-from .services.catalogue import asset_type_save, asset_type_set_model, validate_model_file
+from .services.catalogue import asset_type_save, asset_type_set_model
 from .services.connections import connection_create, connection_delete, connection_update
 from .services.factories import factory_create, factory_update, membership_remove, membership_set
 from .services.layouts import layout_approve, layout_archive, layout_branch, layout_create, layout_reject, layout_submit, layout_update
+from .services.model_optimize import describe
 from .services.twins import twin_create, twin_delete, twin_update
 
 
@@ -150,9 +151,14 @@ CATALOGUE_FIELDS = ["name", "kind", "width_m", "depth_m", "height_m", "color", "
 
 @admin.register(AssetType)
 class AssetTypeAdmin(ServiceAdmin):
-    list_display = ["name", "kind", "width_m", "depth_m", "height_m", "color", "model_file"]
+    list_display = ["name", "kind", "width_m", "depth_m", "height_m", "color", "model_file", "model_sizes"]
     list_filter = ["kind"]
     search_fields = ["name"]
+    readonly_fields = ["model_sizes", "model_original", "model_far_file"]
+
+    @admin.display(description="Model size before → after")
+    def model_sizes(self, obj):
+        return describe(obj.model_stats)
 
     def save_model(self, request, obj, form, change):
         """Through the catalogue service (validation; layouts using a changed type hear of it); then the model
@@ -164,13 +170,10 @@ class AssetTypeAdmin(ServiceAdmin):
         obj.pk = saved.pk
         upload = form.cleaned_data.get("model_file")
         if upload and hasattr(upload, "read") and "model_file" in form.changed_data:
-            content = upload.read()
             try:
-                validate_model_file(content, upload.name)
+                asset_type_set_model(asset_type=saved, content=upload.read(), filename=upload.name, by=request.user)
             except ServiceError as exc:
                 messages.error(request, f"Model not stored: {exc.message}")
-                return
-            asset_type_set_model(asset_type=saved, content=content, filename=upload.name, by=request.user)
 
 
 class AssetInline(admin.TabularInline):

@@ -66,6 +66,7 @@ def asset_type_repr(asset_type: AssetType) -> dict:
         "clearance_m": asset_type.clearance_m,
         "color": asset_type.color,
         "model_url": asset_type.model_url,
+        "model_far_url": asset_type.model_far_url,
         "defaults": asset_type.defaults,
     }
 

@@ -8,6 +8,8 @@ import pygltflib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.platform.cad_model import cad_machine_glb
+from tests.platform.test_model_optimize import unreadable_glb
 from twins.models import AssetType
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +88,37 @@ def test_oversize_files_are_rejected(people, client_for, press, settings):
 def test_only_staff_may_upload(people, client_for, press):
     assert upload(client_for(people["olivia"]), press, "press.glb", cube_glb()).status_code == 403
 
+
+
+@pytest.fixture
+def admin_client(client, people):
+    root = people["staff"]
+    root.is_superuser = True
+    root.save()
+    client.force_login(root)
+    return client
+
+
+def admin_form(asset_type, **extra):
+    fields = {"name": asset_type.name, "kind": asset_type.kind, "width_m": "1", "depth_m": "1", "clearance_m": "0", "height_m": "1", "color": "#8899aa", "defaults": "{}"}
+    return {**fields, **extra}
+
+
+def test_an_admin_upload_is_optimised_and_the_admin_shows_the_sizes_before_and_after(admin_client, press):
+    content = cad_machine_glb(detail=4, texture_px=512)
+    response = admin_client.post(f"/admin/twins/assettype/{press.id}/change/", admin_form(press, model_file=SimpleUploadedFile("press.glb", content)), follow=True)
+    assert response.status_code == 200
+    press.refresh_from_db()
+    assert press.model_stats["optimised"] and press.model_far_file and press.model_original.read() == content
+    assert 1e5 < len(content) < 1e6
+    shown = f"{len(content) / 1e3:.0f} kB → {press.model_stats['near']['bytes'] / 1e3:.0f} kB"
+    assert shown.encode() in admin_client.get("/admin/twins/assettype/").content
+    assert shown.encode() in admin_client.get(f"/admin/twins/assettype/{press.id}/change/").content
+
+
+def test_an_admin_upload_the_optimiser_cannot_read_is_a_message_and_nothing_is_stored(admin_client, press):
+    response = admin_client.post(f"/admin/twins/assettype/{press.id}/change/", admin_form(press, model_file=SimpleUploadedFile("press.glb", unreadable_glb())), follow=True)
+    assert response.status_code == 200
+    assert b"Model not stored: The model could not be read" in response.content
+    press.refresh_from_db()
+    assert not press.model_file and not press.model_original

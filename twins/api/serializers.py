@@ -52,10 +52,11 @@ class MemberAddedSerializer(MemberSerializer):
 
 class AssetTypeSerializer(serializers.ModelSerializer):
     model_url = serializers.CharField(read_only=True, allow_null=True)
+    model_far_url = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = AssetType
-        fields = ["id", "name", "kind", "width_m", "depth_m", "height_m", "clearance_m", "color", "model_url", "defaults"]
+        fields = ["id", "name", "kind", "width_m", "depth_m", "height_m", "clearance_m", "color", "model_url", "model_far_url", "defaults"]
 
     def to_representation(self, instance):
         return asset_type_repr(instance)

@@ -1,4 +1,5 @@
 """The asset catalogue and its 3D models (glTF / GLB files, checked before anything is stored)."""
+import hashlib
 import json
 import re
 import struct
@@ -12,6 +13,7 @@ from ..errors import Forbidden, Invalid
 from ..models import AssetType, Layout
 from ..representations import asset_type_repr
 from .common import finite_number, lock_layout, record_change
+from .model_optimize import optimize_model
 from .params import clean_params
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -102,11 +104,25 @@ def validate_model_file(content: bytes, filename: str) -> None:
 
 
 def asset_type_set_model(*, asset_type: AssetType, content: bytes, filename: str, by) -> AssetType:
+    """Check the upload, optimise it (model_optimize: meshopt geometry, resized textures, a far level of
+    detail) and store it, the upload itself kept as it came. Each name carries a digest of the upload, so a
+    new model is a new URL: browsers and the catalogue's thumbnails cache by URL."""
     _check_staff(by)
     validate_model_file(content, filename)
+    optimised = optimize_model(content, filename)
     safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", filename)[-80:]
+    stem = f"{asset_type.pk}-{hashlib.sha256(content).hexdigest()[:10]}"
+    base = safe_name.rsplit(".", 1)[0]
     with transaction.atomic():
-        if asset_type.model_file:
-            asset_type.model_file.delete(save=False)
-        asset_type.model_file.save(f"{asset_type.pk}-{safe_name}", ContentFile(content), save=True)
+        for stored in (asset_type.model_file, asset_type.model_far_file, asset_type.model_original):
+            if stored:
+                stored.delete(save=False)
+        asset_type.model_original.save(f"{stem}-{safe_name}", ContentFile(content), save=False)
+        if optimised.near is None:
+            asset_type.model_file.save(f"{stem}-{safe_name}", ContentFile(content), save=False)
+        else:
+            asset_type.model_file.save(f"{stem}-{base}.glb", ContentFile(optimised.near), save=False)
+            asset_type.model_far_file.save(f"{stem}-{base}.far.glb", ContentFile(optimised.far), save=False)
+        asset_type.model_stats = optimised.stats
+        asset_type.save(update_fields=["model_file", "model_far_file", "model_original", "model_stats"])
     return asset_type
