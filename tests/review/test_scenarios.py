@@ -97,9 +97,19 @@ def test_compare_shows_a_significant_throughput_gain(people, plant, client_for):
     assert tp["layout"]["mean"] > 250 and 150 < tp["against"]["mean"] < 210
     assert math.isclose(tp["delta"], tp["layout"]["mean"] - tp["against"]["mean"])
     assert tp["improved"] is True and tp["significant"] is True and tp["p_value"] < 0.001
-    assert tp["intervals_overlap"] is False and tp["method"] == "welch"
+    # Same seed and replications: the difference is paired replication by replication (CONTRACT §8).
+    assert tp["intervals_overlap"] is False and tp["method"] == "paired"
     assert kpis["bottleneck_utilization"]["delta"] > 0 and kpis["bottleneck_utilization"]["significant"] is None
     assert [k["key"] for k in body["kpis"]] == ["throughput_per_hour", "lead_time_s", "wip", "bottleneck_utilization"]
+
+
+def test_compare_falls_back_to_welch_when_the_runs_used_other_seeds(people, plant, client_for):
+    run(plant["baseline"], people["alice"], seed=1)
+    run(plant["faster"], people["alice"], seed=2)
+    body = client_for(people["maggie"]).get(f"/api/compare/?layout={plant['faster'].id}").json()
+    tp = {k["key"]: k for k in body["kpis"]}["throughput_per_hour"]
+    assert body["same_params"] is False
+    assert tp["method"] == "welch" and tp["significant"] is True and tp["p_value"] < 0.001
 
 
 def test_compare_of_an_unchanged_copy_with_the_same_seed_is_not_significant(people, plant, client_for):

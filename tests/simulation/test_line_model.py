@@ -270,3 +270,17 @@ def test_a_forecast_starts_from_the_queues_and_repairs_the_twins_report():
     assert down["forecast"]["cumulative"]["lo"][-1] < down["forecast"]["cumulative"]["hi"][-1]
     with pytest.raises(ModelError):
         validate(Model(st, ln, initial={"2": {"queue": -1}}))
+
+
+def test_bottleneck_shares_over_time_add_up_per_bin():
+    # Station 0 active [0, 10], station 1 [5, 20]: bins of 5 s: 0 holds [0, 5), 1 (the longer period) the rest.
+    total, per_bin = bottleneck_time([[(0.0, 10.0)], [(5.0, 20.0)]], 0.0, 20.0, 4)
+    assert total == [5.0, 15.0]
+    assert per_bin == [[5.0, 0.0, 0.0, 0.0], [0.0, 5.0, 5.0, 5.0]]
+    st = (source(1), machine(2, 1.0, cv=0.5), machine(3, 1.5, cv=0.5), sink(4))
+    res = simulate(Model(st, (Link(1, 1, 2), Link(2, 2, 3, 3), Link(3, 3, 4)), calendar={"period_s": 100, "on": [[0, 100]]}),
+                   horizon_s=6000, warmup_s=0, replications=2, seed=1)
+    ts = res["bottleneck_timeseries"]
+    assert len(ts["3"]) == len(res["timeseries"]["t"])
+    assert all(0.0 <= a + b <= 1.0 + 1e-9 for a, b in zip(ts["2"], ts["3"]))
+    assert sum(ts["3"]) / len(ts["3"]) == pytest.approx(res["bottleneck_shares"]["3"])

@@ -18,18 +18,20 @@ import heapq
 import numpy as np
 
 from .line import ASM, CONV, MAC, SNK, SRC, STATE_KEYS, LineNet
-from .stats import TIMESERIES_BINS, in_system_integral, mean_ci, playback_times, replication_kpis
+from .stats import MSER_BINS, TIMESERIES_BINS, in_system_integral, mean_ci, mser5, playback_times, replication_kpis, wip_fine
 
 FORECAST_BINS = 48  # a forecast's bands: parts out per bin of the horizon, from now (t = 0)
-MSER_BINS = 1000  # WIP is averaged over this many bins of the whole horizon before MSER-5 batches them
-MSER_BATCH = 5
 
 
-def bottleneck_time(periods: list, lo: float, hi: float) -> list:
-    """Per station, the time within [lo, hi] it was the momentary bottleneck (longest active period)."""
+def bottleneck_time(periods: list, lo: float, hi: float, bins: int = 0):
+    """Per station, the time within [lo, hi] it was the momentary bottleneck (longest active period);
+    with `bins`, also that time per bin of equal width (a list per station), for the shifting bottleneck
+    over time."""
     intervals = sorted((a, b, i) for i, ps in enumerate(periods) for a, b in ps if b > a)
     times = sorted({lo, hi} | {a for a, _, _ in intervals} | {b for _, b, _ in intervals})
     out = [0.0] * len(periods)
+    per_bin = [[0.0] * bins for _ in periods] if bins else None
+    width = (hi - lo) / bins if bins else 0.0
     heap = []  # (-duration, end, station): the longest period covering the current segment on top
     k = 0
     for t0, t1 in zip(times, times[1:]):
@@ -40,27 +42,15 @@ def bottleneck_time(periods: list, lo: float, hi: float) -> list:
         while heap and heap[0][1] <= t0:
             heapq.heappop(heap)
         if heap and t1 > lo and t0 < hi:
-            out[heap[0][2]] += min(t1, hi) - max(t0, lo)
-    return out
-
-
-def mser5(series: np.ndarray, dt: float) -> float:
-    """The truncation point (seconds from 0) that MSER-5 picks: batch means of 5 bins, then the d in the
-    first half that minimises the squared standard error of the mean of what is left."""
-    y = np.asarray(series, dtype=float)
-    b = len(y) // MSER_BATCH
-    if b < 4:
-        return 0.0
-    Y = y[:b * MSER_BATCH].reshape(b, MSER_BATCH).mean(axis=1)
-    rev = Y[::-1]
-    s1 = np.cumsum(rev)[::-1]
-    s2 = np.cumsum(rev * rev)[::-1]
-    m = np.arange(b, 0, -1, dtype=float)  # batches left after dropping d = 0..b-1
-    sse = s2 - s1 * s1 / m
-    crit = sse / (m * m)
-    half = b // 2
-    d = int(np.argmin(crit[:half]))
-    return float(d * MSER_BATCH * dt)
+            a, b, s = max(t0, lo), min(t1, hi), heap[0][2]
+            out[s] += b - a
+            if bins:
+                q = min(bins - 1, int((a - lo) / width))
+                while a < b:
+                    edge = b if q == bins - 1 else min(b, lo + (q + 1) * width)
+                    per_bin[s][q] += edge - a
+                    a, q = edge, q + 1
+    return (out, per_bin) if bins else out
 
 
 def summarise(net: LineNet, raw: dict, *, horizon_s: float, warmup_s: float, replication: int) -> dict:
@@ -74,13 +64,11 @@ def summarise(net: LineNet, raw: dict, *, horizon_s: float, warmup_s: float, rep
     edges = np.linspace(w, H, TIMESERIES_BINS + 1)
     width = T / TIMESERIES_BINS
     g = in_system_integral(starts, ends, edges)
-    fine_edges = np.linspace(0.0, H, MSER_BINS + 1)
-    fine = np.diff(in_system_integral(starts, ends, fine_edges)) / (H / MSER_BINS)
     by_type = {}
     for t, e in zip(raw["end_type"], ends_t):
         if e >= w:
             by_type[t] = by_type.get(t, 0) + 1
-    shares = bottleneck_time(raw["periods"], w, H)
+    shares, shares_ts = bottleneck_time(raw["periods"], w, H, TIMESERIES_BINS)
     stations = []
     for i in range(net.n):
         k = net.kind[i]
@@ -114,6 +102,7 @@ def summarise(net: LineNet, raw: dict, *, horizon_s: float, warmup_s: float, rep
             "processed": int(processed),
             "oee": oee,
             "bottleneck": float(shares[i] / T),
+            "bottleneck_ts": [float(v / (T / TIMESERIES_BINS)) for v in shares_ts[i]],
             **{key: float(v) for key, v in row.items()},
         })
     on_time = raw["on_time"]
@@ -134,7 +123,7 @@ def summarise(net: LineNet, raw: dict, *, horizon_s: float, warmup_s: float, rep
         "resources": resources,
         "ts_throughput": [float(v) for v in np.histogram(ends_t, bins=edges)[0] * (3600.0 / width)],
         "ts_wip": [float(v) for v in (np.diff(g) / width)],
-        "wip_fine": [float(v) for v in fine],
+        "wip_fine": wip_fine(starts, ends, H),
         "forecast_counts": np.histogram(ends_t, bins=np.linspace(0.0, H, FORECAST_BINS + 1))[0].tolist()
         if net.forecast else None,
         "playback": None,
@@ -237,6 +226,9 @@ def combine(net: LineNet, reps: list, *, horizon_s: float, warmup_s: float) -> d
                       for p in range(len(net.pool_cap))],
         "bottleneck_shares": {str(net.ids[i]): float(np.mean([r["stations"][i]["bottleneck"] for r in reps]))
                               for i in range(net.n) if net.kind[i] not in (SNK, SRC)},
+        # The shifting bottleneck over time: per timeseries bin, each station's share of it as the bottleneck.
+        "bottleneck_timeseries": {str(net.ids[i]): np.mean([r["stations"][i]["bottleneck_ts"] for r in reps], axis=0).tolist()
+                                  for i in range(net.n) if net.kind[i] not in (SNK, SRC)},
         "warmup_suggested_s": mser5(fine, H / MSER_BINS),
         **({"forecast": forecast(reps, H)} if net.forecast else {}),
     }

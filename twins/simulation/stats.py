@@ -24,6 +24,8 @@ from .engine import BLOCKED, DOWN, IDLE, WORKING
 from .network import MACHINE, SINK, SOURCE, Network
 
 TIMESERIES_BINS = 60
+MSER_BINS = 1000  # WIP is averaged over this many bins of the whole horizon before MSER-5 batches them
+MSER_BATCH = 5
 PLAYBACK_SAMPLES = 200
 STATE_NAMES = {IDLE: "idle", WORKING: "working", BLOCKED: "blocked", DOWN: "down"}
 
@@ -84,6 +86,7 @@ def summarise(net: Network, raw: dict, *, horizon_s: float, warmup_s: float, rep
         "stations": stations,
         "ts_throughput": [float(v) for v in ts_tp],
         "ts_wip": [float(v) for v in ts_wip],
+        "wip_fine": wip_fine(births, ends, H),
         "playback": None,
     }
     if raw.get("playback") is not None:
@@ -92,6 +95,31 @@ def summarise(net: Network, raw: dict, *, horizon_s: float, warmup_s: float, rep
             "states": {str(net.ids[i]): [STATE_NAMES[c] for c in raw["playback"][i]] for i in range(net.n)},
         }
     return rep
+
+
+def mser5(series: np.ndarray, dt: float) -> float:
+    """The truncation point (seconds from 0) that MSER-5 picks: batch means of 5 bins, then the d in the
+    first half that minimises the squared standard error of the mean of what is left."""
+    y = np.asarray(series, dtype=float)
+    b = len(y) // MSER_BATCH
+    if b < 4:
+        return 0.0
+    Y = y[:b * MSER_BATCH].reshape(b, MSER_BATCH).mean(axis=1)
+    rev = Y[::-1]
+    s1 = np.cumsum(rev)[::-1]
+    s2 = np.cumsum(rev * rev)[::-1]
+    m = np.arange(b, 0, -1, dtype=float)  # batches left after dropping d = 0..b-1
+    sse = s2 - s1 * s1 / m
+    crit = sse / (m * m)
+    half = b // 2
+    d = int(np.argmin(crit[:half]))
+    return float(d * MSER_BATCH * dt)
+
+
+def wip_fine(starts, ends, H: float) -> list:
+    """Mean WIP over MSER_BINS bins of the whole horizon, for the warm-up suggestion."""
+    edges = np.linspace(0.0, H, MSER_BINS + 1)
+    return [float(v) for v in np.diff(in_system_integral(starts, ends, edges)) / (H / MSER_BINS)]
 
 
 def replication_kpis(reps: list) -> dict:
@@ -161,7 +189,7 @@ def combine_reps(net: Network, reps: list, *, horizon_s: float, warmup_s: float)
         })
     width = (H - w) / TIMESERIES_BINS
     engines = sorted({r["engine"] for r in reps})
-    return {
+    results = {
         "throughput_per_hour": mean_ci([r["throughput_per_hour"] for r in reps]),
         "lead_time_s": lead,
         "wip": mean_ci([r["wip"] for r in reps]),
@@ -180,3 +208,26 @@ def combine_reps(net: Network, reps: list, *, horizon_s: float, warmup_s: float)
         "warmup_s": w,
         "replication_kpis": replication_kpis(reps),
     }
+    _line_model_keys(net, results, reps)
+    return results
+
+
+def _line_model_keys(net: Network, results: dict, reps: list) -> None:
+    """The §7 result keys that a §4 layout has too (CONTRACT.md §7): one part type, no scrap, no setups, no
+    operators, always on shift; OEE from the working and down shares; the MSER-5 warm-up suggestion. Added
+    beside §4's figures, which stay exactly as they were. (Bottleneck shares need the line engine's
+    active periods, so a §4 run has none.)"""
+    results["throughput_by_type"] = {"part": dict(results["throughput_per_hour"])}
+    results["scrap_per_hour"] = {"mean": 0.0, "ci95": 0.0}
+    results["resources"] = []
+    for i, st in enumerate(results["stations"]):
+        u = st["utilization"]
+        u.update(setup=0.0, waiting_operator=0.0, off_shift=0.0)
+        st["scrapped"] = 0.0
+        st["oee"] = None
+        if net.kind[i] == MACHINE:
+            avail = 1.0 - u["down"]
+            perf = net.mean[i] * st["throughput_per_hour"] / 3600.0 / (net.servers[i] * avail) if avail > 0 else 0.0
+            st["oee"] = {"availability": avail, "performance": perf, "quality": 1.0, "oee": avail * perf}
+    if all(r.get("wip_fine") for r in reps):
+        results["warmup_suggested_s"] = mser5(np.mean([r["wip_fine"] for r in reps], axis=0), results["horizon_s"] / MSER_BINS)
