@@ -20,7 +20,7 @@ export function effectsChart(container, { testid, title, labels, means, format, 
     scales: { x: { time: false, range: [-0.3, Math.max(0.3, xs.length - 0.7)] } },
     axes: [
       { stroke: '#64748b', grid: { show: false }, ticks: { stroke: '#e2e8f0' }, size: 26, splits: () => xs, values: (u, splits) => splits.map((i) => labels[i] ?? '') },
-      { stroke: '#64748b', grid: { stroke: '#eef2f6' }, ticks: { stroke: '#e2e8f0' }, size: 48, values: (u, vals) => vals.map((v) => format(v)) },
+      { stroke: '#64748b', grid: { stroke: '#eef2f6' }, ticks: { stroke: '#e2e8f0' }, size: 56, values: (u, vals) => vals.map((v) => format(v)) },
     ],
     series: [{}, { label: title, stroke: color, width: 1.8, spanGaps: true, points: { show: true, size: 7, fill: color, stroke: '#fff' } }],
   };

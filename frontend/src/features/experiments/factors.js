@@ -30,6 +30,12 @@ export function variableParams(kind) {
   return kind === 'operator' ? specs.filter((s) => s.key === 'capacity').map((s) => ({ ...s, label: 'Workers', unit: '' })) : [...specs, ...LINE_PARAMS.filter((s) => s.kinds.some((k) => kinds.includes(k)))];
 }
 
+// "Interarrival (s)" for `interarrival_s`: the name a person reads in the inspector.
+export function settingLabel(key) {
+  const spec = [...PARAM_SPECS, ...LINE_PARAMS, ...LINK_SPECS].find((s) => s.key === key);
+  return spec ? `${spec.label}${spec.unit ? ` (${spec.unit})` : ''}` : key;
+}
+
 export function connectionSpec(field) {
   return LINK_SPECS.find((s) => s.key === field);
 }

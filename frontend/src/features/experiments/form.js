@@ -124,6 +124,11 @@ export class ExperimentForm {
     for (const el of this.el.querySelectorAll('input, select, button')) el.disabled = disabled;
   }
 
+  // Nothing typed yet (the panel may fold the form away to show what runs).
+  get pristine() {
+    return !this.name.value.trim() && this.rows.every((r) => r.read().blank);
+  }
+
   points() {
     const counts = this.rows.map((r) => r.read().values.length);
     const combos = counts.length ? counts.reduce((a, b) => a * b, 1) : 0;

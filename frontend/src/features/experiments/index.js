@@ -24,6 +24,10 @@ export function setupExperiments({ editor, ui, hooks }) {
     sim.toggleBtn.addEventListener('click', () => !sim.el.hidden && panel.toggle(false));
     panel.toggleBtn.addEventListener('click', () => panel.open && !sim.el.hidden && sim.toggle(false));
   }
-  hooks.experiments = { panel, open: () => (sim && sim.toggle(false), panel.toggle(true)) };
+  const open = () => {
+    if (sim) sim.toggle(false);
+    panel.toggle(true);
+  };
+  hooks.experiments = { panel, open };
   return panel;
 }

@@ -4,7 +4,7 @@
 import { h, clear } from '../../util/dom.js';
 import { ExpApi, ACTIVE, explain } from './api.js';
 import { ExperimentForm } from './form.js';
-import { ExperimentView, KPI_FORMAT, statText } from './results.js';
+import { ExperimentView, KPI_FORMAT } from './results.js';
 import { onExperimentProgress } from './frames.js';
 import { EXP_ICON } from './icons.js';
 
@@ -100,6 +100,7 @@ export class ExperimentsPanel {
       return this.showError(explain(err, 'load the experiments of this layout'));
     }
     const mine = this.ownExperiments();
+    if (mine.length && this.form.pristine) this.newBox.open = false;
     const active = mine.find((x) => ACTIVE.has(x.status));
     if (this.tracked === null || (active && !ACTIVE.has(this.exps.get(this.tracked).status))) this.tracked = active ? active.id : mine.length ? mine[0].id : null;
     this.renderProgress();
@@ -155,7 +156,10 @@ export class ExperimentsPanel {
     const changed = !known || known.done !== ahead.done || known.status !== m.status;
     this.merge({ id: m.id, status: m.status, total: m.total, ...ahead, ...(known ? {} : { layout: this.editor.layout.id }) });
     const tracked = this.tracked !== null ? this.exps.get(this.tracked) : null;
-    if (!tracked || m.id === this.tracked || !ACTIVE.has(tracked.status) || (ACTIVE.has(m.status) && m.id > this.tracked)) this.tracked = m.id;
+    if (!tracked || m.id === this.tracked || !ACTIVE.has(tracked.status) || (ACTIVE.has(m.status) && m.id > this.tracked)) {
+      if (m.id !== this.tracked && this.form.pristine) this.newBox.open = false; // make room for what everyone watches
+      this.tracked = m.id;
+    }
     this.renderProgress();
     this.renderHistory();
     if (changed) this.fetch(m.id);
@@ -195,7 +199,7 @@ export class ExperimentsPanel {
         h('span', { class: `fx-chip ${exp.status}` }, exp.status),
         h('span', { class: 'exp-hname' }, `#${exp.id} ${exp.name || ''}`),
         h('span', { class: 'muted small' }, exp.created_by || ''),
-        h('span', { class: 'fx-htp' }, ACTIVE.has(exp.status) ? `${Math.round((exp.progress || 0) * 100)}%` : best && best.results ? `best ${statText(kpi, best.results[kpi]).split(' ±')[0]}` : `${exp.total ?? ''} pts`),
+        h('span', { class: 'fx-htp' }, ACTIVE.has(exp.status) ? `${Math.round((exp.progress || 0) * 100)}%` : best && best.results && best.results[kpi] ? `best ${KPI_FORMAT[kpi].f(best.results[kpi].mean)}` : `${exp.total ?? ''} pts`),
       );
       row.title = exp.objective ? `${exp.total} points · objective: ${exp.objective.sense} ${KPI_FORMAT[kpi].label.toLowerCase()}` : '';
       row.addEventListener('click', () => {
@@ -232,6 +236,7 @@ export class ExperimentsPanel {
       this.merge(exp);
       this.tracked = exp.id;
       this.pinned = null;
+      this.newBox.open = false; // the progress and the results now matter; the form stays one click away
       this.renderProgress();
       this.renderHistory();
       this.display(this.exps.get(exp.id));

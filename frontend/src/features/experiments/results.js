@@ -4,20 +4,30 @@ import { h, fmt } from '../../util/dom.js';
 import { fmtDuration } from '../simulation/charts.js';
 import { effectsChart, heatMap } from './charts.js';
 import { exportExperiment } from './export.js';
-import { valueText as specValueText, connectionSpec } from './factors.js';
+import { valueText as specValueText, connectionSpec, settingLabel } from './factors.js';
 import { KPIS } from './form.js';
+import { ACTIVE } from './api.js';
 
 export const KPI_FORMAT = {
-  throughput_per_hour: { label: 'Throughput', unit: '/h', f: (v) => `${fmt(v, 1)} /h`, ci: (v) => fmt(v, 1) },
-  lead_time_s: { label: 'Lead time', unit: '', f: fmtDuration, ci: fmtDuration },
-  wip: { label: 'WIP', unit: 'parts', f: (v) => `${fmt(v, 1)} parts`, ci: (v) => fmt(v, 1) },
-  scrap_per_hour: { label: 'Scrap', unit: '/h', f: (v) => `${fmt(v, 2)} /h`, ci: (v) => fmt(v, 2) },
+  throughput_per_hour: { label: 'Throughput', unit: '/h', f: (v) => `${fmt(v, 1)} /h`, n: (v) => fmt(v, 1) },
+  lead_time_s: { label: 'Lead time', unit: '', f: fmtDuration, n: fmtDuration },
+  wip: { label: 'WIP', unit: 'parts', f: (v) => `${fmt(v, 1)} parts`, n: (v) => fmt(v, 1) },
+  scrap_per_hour: { label: 'Scrap', unit: '/h', f: (v) => `${fmt(v, 2)} /h`, n: (v) => fmt(v, 2) },
 };
 
-export function statText(key, s) {
+// "107.4 /h ± 2.3"; in the table, where the unit is in the heading, "107.4 ± 2.3".
+export function statText(key, s, { unit = true } = {}) {
   if (!s || s.mean === null || s.mean === undefined) return '—';
   const k = KPI_FORMAT[key];
-  return s.ci95 === null || s.ci95 === undefined ? k.f(s.mean) : `${k.f(s.mean)} ± ${k.ci(s.ci95)}`;
+  const mean = unit ? k.f(s.mean) : k.n(s.mean);
+  return s.ci95 === null || s.ci95 === undefined ? mean : `${mean} ± ${k.n(s.ci95)}`;
+}
+
+// A table cell: the mean, and its 95% half-width on a second line (keeps the table inside the panel).
+function cellStat(key, s) {
+  if (!s || s.mean === null || s.mean === undefined) return '—';
+  const k = KPI_FORMAT[key];
+  return [h('span', { class: 'exp-mean' }, k.n(s.mean)), s.ci95 === null || s.ci95 === undefined ? '' : h('span', { class: 'exp-ci' }, `± ${k.n(s.ci95)}`)];
 }
 
 function factorValueText(v, factor) {
@@ -29,9 +39,11 @@ export function objectiveText(obj) {
   return `${obj.sense === 'max' ? 'maximise' : 'minimise'} ${(k ? k.label : obj.kpi).toLowerCase()}`;
 }
 
-function shortLabel(label) {
-  const dot = label.lastIndexOf('.');
-  return dot > 0 ? [label.slice(0, dot), label.slice(dot + 1)] : [label, ''];
+// A factor's column heading: who (asset, or source → target) over what, in the inspector's words.
+function factorHead(f) {
+  const key = f.param || f.field;
+  const who = f.label.endsWith(`.${key}`) ? f.label.slice(0, -key.length - 1) : f.label;
+  return [who, settingLabel(key)];
 }
 
 export class ExperimentView {
@@ -100,12 +112,12 @@ export class ExperimentView {
     const exp = this.exp;
     const best = exp.best !== null && exp.best !== undefined ? (exp.points || []).find((x) => x.index === exp.best) : null;
     if (!best) return h('div', { class: 'exp-best muted small', testid: 'exp-best' }, exp.status === 'failed' ? `No point finished: ${exp.error || 'every run failed'}.` : 'The best point appears here once the first points have finished.');
-    const values = exp.factors.map((f) => `${f.label} = ${factorValueText(best.values[f.label], f)}`).join(' · ');
+    const values = exp.factors.map((f) => `${factorHead(f).join(' ')} = ${factorValueText(best.values[f.label], f)}`).join(' · ');
     const btn = h('button', { class: 'primary small-btn', testid: 'exp-apply-best', hidden: !this.canApply, onclick: () => this.askApply(best.index) }, 'Apply as a branch');
     return h(
       'div',
       { class: 'exp-best', testid: 'exp-best', dataset: { point: String(best.index) } },
-      h('div', {}, h('b', {}, `Best so far: point ${best.index}`), exp.status === 'succeeded' ? '' : h('span', { class: 'muted small' }, ' (the experiment is still running)')),
+      h('div', {}, h('b', {}, `${ACTIVE.has(exp.status) ? 'Best so far' : 'Best'}: point ${best.index}`), ACTIVE.has(exp.status) ? h('span', { class: 'muted small' }, ' (the experiment is still running)') : ''),
       h('div', { class: 'small' }, values),
       h('div', { class: 'exp-best-kpi' }, `${KPI_FORMAT[exp.objective.kpi].label}: `, h('b', { testid: 'exp-best-value' }, statText(exp.objective.kpi, best.results[exp.objective.kpi]))),
       btn,
@@ -119,14 +131,14 @@ export class ExperimentView {
     return [
       { key: 'index', head: '#', value: (x) => x.index, cell: (x) => String(x.index) },
       ...exp.factors.map((f) => {
-        const [who, what] = shortLabel(f.label);
-        return { key: `f:${f.label}`, head: h('span', { title: f.label }, who, h('br'), h('span', { class: 'muted' }, what)), value: (x) => (x.values[f.label] === null ? Infinity : x.values[f.label]), cell: (x) => factorValueText(x.values[f.label], f) };
+        const [who, what] = factorHead(f);
+        return { key: `f:${f.label}`, factor: true, head: h('span', { title: f.label }, who, h('br'), h('span', { class: 'muted' }, what)), value: (x) => (x.values[f.label] === null ? Infinity : x.values[f.label]), cell: (x) => factorValueText(x.values[f.label], f) };
       }),
       ...kpis.map((k) => ({
         key: k,
-        head: h('span', { title: `${KPI_FORMAT[k].label}: mean ± 95% confidence half-width` }, KPI_FORMAT[k].label, k === exp.objective.kpi ? ' ◆' : ''),
+        head: h('span', { title: `${KPI_FORMAT[k].label}: mean ± 95% confidence half-width${k === exp.objective.kpi ? ' (the objective)' : ''}` }, KPI_FORMAT[k].label, k === exp.objective.kpi ? ' ◆' : '', KPI_FORMAT[k].unit ? h('br') : '', KPI_FORMAT[k].unit ? h('span', { class: 'muted' }, KPI_FORMAT[k].unit) : ''),
         value: (x) => (x.results && x.results[k] ? x.results[k].mean : null),
-        cell: (x) => (x.results ? statText(k, x.results[k]) : h('span', { class: `fx-chip ${x.status}` }, x.status)),
+        cell: (x) => (x.results ? cellStat(k, x.results[k]) : h('span', { class: `fx-chip ${x.status}` }, x.status)),
         num: true,
       })),
     ];
@@ -143,13 +155,13 @@ export class ExperimentView {
       if (va === null && vb === null) return a.index - b.index;
       if (va === null) return 1; // points without results last, whichever way
       if (vb === null) return -1;
-      return (va < vb ? -1 : va > vb ? 1 : a.index - b.index) * dir;
+      return va === vb ? a.index - b.index : (va < vb ? -1 : 1) * dir; // ties keep the points' order
     });
     const head = h(
       'tr',
       {},
       cols.map((c) => {
-        const th = h('th', { class: c.num ? 'num' : '', testid: `exp-sort-${c.key}`, 'aria-sort': c.key === col.key ? (dir > 0 ? 'ascending' : 'descending') : 'none', tabindex: 0, title: 'Sort by this column' }, c.head, c.key === col.key ? h('span', { class: 'exp-sortmark' }, dir > 0 ? ' ▲' : ' ▼') : '');
+        const th = h('th', { class: c.num ? 'num' : c.factor ? 'exp-fcol' : '', testid: `exp-sort-${c.key}`, 'aria-sort': c.key === col.key ? (dir > 0 ? 'ascending' : 'descending') : 'none', tabindex: 0, title: 'Sort by this column' }, c.head, c.key === col.key ? h('span', { class: 'exp-sortmark' }, dir > 0 ? ' ▲' : ' ▼') : '');
         const go = () => {
           this.sort = { key: c.key, dir: c.key === col.key ? -dir : c.num ? -1 : 1 };
           if (this.onSort) this.onSort(this.sort);
@@ -185,7 +197,7 @@ export class ExperimentView {
       const box = h('div', { class: 'fx-chart-box' });
       this.effects.append(box);
       if (!means.some((m) => m !== null && m !== undefined)) return box.append(h('p', { class: 'muted small' }, `${f.label}: no finished point yet.`));
-      this.disposers.push(effectsChart(box, { testid: `exp-effect-${i}`, title: f.label, labels: f.values.map((v) => factorValueText(v, f)), means, format: k.f }));
+      this.disposers.push(effectsChart(box, { testid: `exp-effect-${i}`, title: `${k.label}${k.unit ? ` (${k.unit})` : ''} by ${f.label}`, labels: f.values.map((v) => factorValueText(v, f)), means, format: k.n }));
     });
   }
 
@@ -209,7 +221,11 @@ export class ExperimentView {
     const map = hasAny
       ? heatMap({ rowFactor: exp.factors[r], colFactor: exp.factors[c], points: exp.points || [], objective: exp.objective, best: exp.best, format: KPI_FORMAT[exp.objective.kpi].f, valueText: factorValueText })
       : h('p', { class: 'muted small' }, 'The heat map fills in as points finish.');
-    const legend = hasAny ? h('div', { class: 'exp-hlegend small muted' }, h('i', { class: 'worst' }), 'worst', h('i', { class: 'bestc' }), 'best', h('i', { class: 'outline' }), 'best point') : '';
+    const means = (exp.points || []).filter((x) => x.results && x.results[exp.objective.kpi]).map((x) => x.results[exp.objective.kpi].mean);
+    const f = KPI_FORMAT[exp.objective.kpi].f;
+    const [lo, hi] = [Math.min(...means), Math.max(...means)];
+    const [worst, bestv] = exp.objective.sense === 'max' ? [lo, hi] : [hi, lo];
+    const legend = hasAny ? h('div', { class: 'exp-hlegend small muted' }, h('i', { class: 'worst' }), `worst ${f(worst)}`, h('i', { class: 'bestc' }), `best ${f(bestv)}`, h('i', { class: 'outline' }), 'best point') : '';
     this.heat.replaceChildren(pickers, h('div', { class: 'exp-heat-scroll' }, map), legend);
   }
 
