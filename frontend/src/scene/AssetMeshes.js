@@ -35,7 +35,8 @@ export class AssetMeshes {
     this.detailed = true;
   }
 
-  // Far level of detail: every type drawn as its box when the camera is far away (big layouts).
+  // Far level of detail: every type drawn as its box when the camera is far away (big layouts); a glTF model
+  // by its simplified far level when the upload has one (Models: part.farGeometry).
   setDetailed(detailed) {
     if (detailed === this.detailed) return;
     this.detailed = detailed;
@@ -48,6 +49,9 @@ export class AssetMeshes {
     const useProxy = !this.detailed && entry.parts.length === 1 && entry.parts[0].owned && !entry.parts[0].neutralInstanceColor;
     const mesh = entry.meshes[0];
     if (mesh) mesh.geometry = useProxy ? entry.proxyGeometry : entry.parts[0].geometry;
+    entry.parts.forEach((p, i) => {
+      if (p.farGeometry && entry.meshes[i]) entry.meshes[i].geometry = this.detailed ? p.geometry : p.farGeometry;
+    });
     // Contact shadows only close up: from far away they are invisible but cost fill rate.
     for (const m of entry.meshes) if (m.userData.noPick) m.visible = this.detailed;
   }
@@ -175,6 +179,7 @@ export class AssetMeshes {
     for (const p of entry.parts || []) {
       if (p.owned) {
         p.geometry.dispose();
+        if (p.farGeometry) p.farGeometry.dispose();
         p.material.dispose();
       }
     }

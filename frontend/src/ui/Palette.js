@@ -1,6 +1,7 @@
 // Left panel: the asset catalogue. Drag an item onto the floor to add it, or click it and then click
 // the floor. Hidden in read-only workspaces.
 import { h, clear, fmt } from '../util/dom.js';
+import { thumbnailFor } from '../scene/ModelThumbnails.js';
 
 const KIND_ORDER = ['source', 'machine', 'assembly', 'robot', 'buffer', 'conveyor', 'operator', 'sink', 'decor'];
 
@@ -41,6 +42,7 @@ export class Palette {
         h('span', { class: 'palette-name' }, t.name),
         h('span', { class: 'muted small' }, `${fmt(t.width_m)}×${fmt(t.depth_m)} m`),
       );
+      if (t.model_url) this.showThumbnail(item, t);
       item.addEventListener('pointerdown', (ev) => this.startDrag(ev, t, item));
       item.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter' || ev.key === ' ') {
@@ -52,6 +54,15 @@ export class Palette {
     }
     if (!types.length) this.list.append(h('div', { class: 'muted small' }, 'Nothing matches.'));
     this.markActive();
+  }
+
+  // A type with a 3D model shows a picture of it instead of its colour swatch (drawn once, then cached).
+  showThumbnail(item, type) {
+    thumbnailFor(type).then((src) => {
+      const swatch = item.querySelector('.swatch');
+      if (!src || !swatch) return;
+      swatch.replaceWith(h('img', { class: 'palette-thumb', src, alt: '', testid: `thumb-${type.name}`, style: { width: '40px', height: '30px', flex: 'none', objectFit: 'contain' } }));
+    });
   }
 
   arm(type) {
