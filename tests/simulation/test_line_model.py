@@ -284,3 +284,19 @@ def test_bottleneck_shares_over_time_add_up_per_bin():
     assert len(ts["3"]) == len(res["timeseries"]["t"])
     assert all(0.0 <= a + b <= 1.0 + 1e-9 for a, b in zip(ts["2"], ts["3"]))
     assert sum(ts["3"]) / len(ts["3"]) == pytest.approx(res["bottleneck_shares"]["3"])
+
+
+def test_the_line_engine_traces_queues_transit_and_parts_on_conveyors():
+    conv = Station(2, "belt", "conveyor", length_m=4.0, speed_mps=1.0, spacing_m=1.0)
+    st = (source(1, 2.0, cv=0.0, x=0), conv, machine(3, 3.0, cv=0.0, x=10), sink(4, x=10))
+    model = Model(st, (Link(1, 1, 2), Link(2, 2, 3, None, 2.0), Link(3, 3, 4)))
+    res = simulate(model, horizon_s=400, warmup_s=0, replications=1, seed=1)
+    tr = res["trace"]
+    assert len(tr["t"]) == 200 and tr["states"] == res["playback"]["states"]
+    # The machine needs 3 s a part for one every 2 s: its queue only grows.
+    q = tr["queues"]["3"]
+    assert q[-1] > q[len(q) // 2] > 0
+    # A 10 m hop at 2 m/s from the belt (x = 0) to the machine: parts on the way, each 0..1 along it.
+    assert any(tr["transit"]["2"]) and all(0 <= f <= 1 for v in tr["transit"]["2"] for f in v)
+    # Aboard the 4 m belt: one part every 2 s, each riding 4 s: two at a time, spread along it.
+    assert max(len(v) for v in tr["riding"]["2"]) == 2

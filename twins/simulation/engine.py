@@ -105,6 +105,12 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
     pb_next = [0] * n
     pb = [[] for _ in range(n)]
     counts = [[0, 0, 0] for _ in range(n)]  # working, down, blocked servers (replication 0 only)
+    # The trace for parts playback (replication 0): parts waiting per station and in transit per link.
+    transit = [deque() for _ in range(len(dst))] if sampling else None  # arrival times, in order (one tau a link)
+    tr_queue = [[] for _ in range(n)]
+    tr_transit = [[] for _ in range(len(dst))]
+    tr_k = 0
+    tr_at = pb_t[0] if sampling and pb_n else float("inf")
 
     def mark(s, dw, dd, db):
         # Playback samples before `now` see the state that held until now; then apply the change.
@@ -166,6 +172,8 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
             if cnt[j] < cap[j]:
                 cnt[j] += 1
                 heappush(heap, (now + tau[j], ns + j, birth))
+                if sampling:
+                    transit[j].append(now + tau[j])
                 return True
             return False
         t = dst[j]
@@ -248,17 +256,34 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         else:
             idle[s].append(g)
 
+    def trace_until(t_end):
+        nonlocal tr_k, tr_at
+        while tr_k < pb_n and pb_t[tr_k] < t_end:
+            t = pb_t[tr_k]
+            for s in range(n):
+                tr_queue[s].append(len(waiting[s]))
+            for j in range(len(dst)):
+                if tau[j] > 0.0:
+                    tr_transit[j].append([round(1.0 - (arr - t) / tau[j], 3) for arr in transit[j]])
+            tr_k += 1
+        tr_at = pb_t[tr_k] if tr_k < pb_n else float("inf")
+
     check_every = H / CANCEL_CHECKS
     check_at = check_every if should_cancel is not None else float("inf")
+    stop_at = min(check_at, tr_at)
     while heap:
         item = heappop(heap)
         if item[0] > H:
             break
         now, g, birth = item
-        if now >= check_at:  # one float compare per event when nobody can cancel
-            check_at = now + check_every
-            if should_cancel():
-                raise Cancelled()
+        if now >= stop_at:  # one float compare per event when nobody samples or can cancel
+            if now > tr_at:
+                trace_until(now)
+            if now >= check_at:
+                check_at = now + check_every
+                if should_cancel():
+                    raise Cancelled()
+            stop_at = min(check_at, tr_at)
         ev = s_ev[g] if g < ns else _ARRIVE
         if ev == _END:
             s = st_of[g]
@@ -302,6 +327,8 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         elif ev == _ARRIVE:
             j = g - ns
             t = dst[j]
+            if sampling:
+                transit[j].popleft()
             if is_sink[t]:
                 cnt[j] -= 1
                 if now >= warm:
@@ -333,6 +360,8 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
             s_ttf[g] = draw_fail(s, net.mtbf[s])
             process(g, s)
 
+    if sampling:
+        trace_until(float("inf"))
     for g in range(ns):
         if s_blocked[g]:
             acc_b[st_of[g]] += H - max(s_btime[g], warm)
@@ -346,6 +375,7 @@ def run_general(net: Network, *, horizon_s: float, warmup_s: float, seed: int, r
         "working": acc_w, "down": acc_d, "blocked": acc_b, "queue": acc_q,
         "departures": dep, "visits": visits,
         "playback": [pb[s] + [_code(counts[s])] * (pb_n - len(pb[s])) for s in range(n)] if sampling else None,
+        "trace": {"queues": tr_queue, "transit": tr_transit} if sampling else None,
     }
 
 

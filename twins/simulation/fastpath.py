@@ -237,6 +237,7 @@ def run_fastpath(net: Network, *, horizon_s: float, warmup_s: float, seed: int, 
             cells = (np.arange(N)[:, None] + np.arange(L)[None, :], np.arange(L)[None, :], r)
             raw["playback"] = _playback(net, order, S[cells], Wk[cells], C[cells], D[cells],
                                         np.asarray(playback_t, dtype=float))
+            raw["trace"] = _trace(net, order, links, S[cells], D[cells], np.asarray(playback_t, dtype=float))
         raws.append(raw)
     return raws
 
@@ -254,3 +255,25 @@ def _playback(net, order, s, wk, c, d, times):
         code = np.where(times < tw, WORKING, np.where(times < tc, DOWN, np.where(times < td, BLOCKED, IDLE)))
         codes[i] = np.where(ok & (times < td), code, IDLE).astype(int).tolist()
     return codes
+
+
+def _trace(net, order, links, s, d, times):
+    """Parts waiting in front of each station and in transit on each link at the sample times: a line is
+    first in first out, so arrival, start and departure times grow with the part number and each count is
+    a difference of two searchsorted positions."""
+    queues = [[0] * len(times) for _ in range(net.n)]
+    transit = [[[] for _ in times] for _ in range(len(net.dst))]
+    for col in range(1, len(order)):
+        j = links[col - 1]
+        arrive = d[:, col - 1] + net.tau[j]
+        if col < len(order) - 1:
+            waiting = np.searchsorted(arrive, times, side="right") - np.searchsorted(s[:, col], times, side="right")
+            queues[order[col]] = np.maximum(waiting, 0).astype(int).tolist()
+        if net.tau[j] > 0.0:
+            left = d[:, col - 1]
+            lo = np.searchsorted(arrive, times, side="right")
+            hi = np.searchsorted(left, times, side="right")
+            transit[j] = [[round(float((t - left[k]) / net.tau[j]), 3) for k in range(a, b)]
+                          for t, a, b in zip(times, lo, hi)]
+    return {"queues": queues, "transit": transit}
+

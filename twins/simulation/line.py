@@ -330,6 +330,22 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
     pb_t = [float(t) for t in playback_t] if sampling else []
     pb_k = 0
     pb = [[] for _ in range(n)]
+    # The trace of replication 0 (parts playback): queues, parts in transit and aboard conveyors per sample.
+    transit = [deque() for _ in range(len(dst))] if sampling else None  # arrival times, first in first out
+    tr_queue = [[] for _ in range(n)]
+    tr_transit = [[] for _ in range(len(dst))]
+    tr_riding = [[] for _ in range(n)]
+
+    def trace_sample(t):
+        for i in range(n):
+            pb[i].append(_code(cnt_state[i], off))
+            tr_queue[i].append(sum(len(waiting[j]) for j in inn[i]))
+            if kind[i] == CONV:
+                r = net.ride[i]
+                tr_riding[i].append([round(min(1.0, (t - e) / r), 3) for _, _, e in conv[i]])
+        for j in range(len(dst)):
+            if tau[j] > 0.0:
+                tr_transit[j].append([round(1.0 - (arr - t) / tau[j], 3) for arr in transit[j]])
 
     def clip(a, b):
         a = a if a > warm else warm
@@ -554,6 +570,8 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
             if cnt[j] < cap[j]:
                 cnt[j] += 1
                 push(now + tau[j], EV_ARRIVE, j, 0, pt)
+                if sampling:
+                    transit[j].append(now + tau[j])
                 return True
             return False
         if kind[t] == SNK:
@@ -897,8 +915,7 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
         now, _, code, a, tok, payload = item
         if sampling:
             while pb_k < len(pb_t) and pb_t[pb_k] < now:
-                for i in range(n):
-                    pb[i].append(_code(cnt_state[i], off))
+                trace_sample(pb_t[pb_k])
                 pb_k += 1
         if now >= check_at:
             check_at = now + check_every
@@ -928,6 +945,8 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
         elif code == EV_ARRIVE:
             j = a
             t = dst[j]
+            if sampling:
+                transit[j].popleft()
             if kind[t] == SNK:
                 cnt[j] -= 1
                 exit_sink(payload, t)
@@ -963,8 +982,7 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
                 conv_account(i, entry, ready, H)
     if sampling:
         while pb_k < len(pb_t):
-            for i in range(n):
-                pb[i].append(_code(cnt_state[i], off))
+            trace_sample(pb_t[pb_k])
             pb_k += 1
     return {
         "wip_starts": np.asarray(wip_starts, dtype=float),
@@ -976,6 +994,7 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
         "scrapped": scrapped, "conv_ride": conv_ride, "conv_wait": conv_wait,
         "pool_busy": pool_acc, "on_time": on_time[0], "periods": periods, "visits": visits,
         "playback": pb if sampling else None,
+        "trace": {"queues": tr_queue, "transit": tr_transit, "riding": tr_riding} if sampling else None,
     }
 
 

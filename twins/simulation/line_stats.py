@@ -131,6 +131,14 @@ def summarise(net: LineNet, raw: dict, *, horizon_s: float, warmup_s: float, rep
     if raw.get("playback") is not None:
         rep["playback"] = {"t": [float(v) for v in playback_times(H)],
                            "states": {str(net.ids[i]): raw["playback"][i] for i in range(net.n)}}
+    if raw.get("trace") is not None:
+        tr = raw["trace"]
+        rep["trace"] = {
+            "t": rep["playback"]["t"], "states": rep["playback"]["states"],
+            "queues": {str(net.ids[i]): tr["queues"][i] for i in range(net.n) if net.kind[i] not in (SRC, SNK)},
+            "transit": {str(net.link_ids[j]): tr["transit"][j] for j in range(len(net.link_ids)) if net.tau[j] > 0.0},
+            "riding": {str(net.ids[i]): tr["riding"][i] for i in range(net.n) if net.kind[i] == CONV},
+        }
     return rep
 
 
@@ -213,6 +221,7 @@ def combine(net: LineNet, reps: list, *, horizon_s: float, warmup_s: float) -> d
             "wip": np.mean([r["ts_wip"] for r in reps], axis=0).tolist(),
         },
         "playback": reps[0]["playback"],
+        "trace": reps[0].get("trace"),
         "replications": len(reps),
         "engine": "line",
         "station_visits": int(sum(r["visits"] for r in reps)),

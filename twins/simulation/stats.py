@@ -94,6 +94,14 @@ def summarise(net: Network, raw: dict, *, horizon_s: float, warmup_s: float, rep
             "t": [float(v) for v in playback_times(H)],
             "states": {str(net.ids[i]): [STATE_NAMES[c] for c in raw["playback"][i]] for i in range(net.n)},
         }
+    if raw.get("trace") is not None:
+        tr = raw["trace"]
+        rep["trace"] = {
+            "t": rep["playback"]["t"], "states": rep["playback"]["states"],
+            "queues": {str(net.ids[i]): tr["queues"][i] for i in range(net.n) if net.kind[i] not in (SOURCE, SINK)},
+            "transit": {str(net.link_ids[j]): tr["transit"][j] for j in range(len(net.link_ids)) if net.tau[j] > 0.0},
+            "riding": {},
+        }
     return rep
 
 
@@ -208,6 +216,8 @@ def combine_reps(net: Network, reps: list, *, horizon_s: float, warmup_s: float)
         "warmup_s": w,
         "replication_kpis": replication_kpis(reps),
     }
+    if reps[0].get("trace") is not None:
+        results["trace"] = reps[0]["trace"]
     _line_model_keys(net, results, reps)
     return results
 
