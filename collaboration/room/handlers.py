@@ -1,13 +1,14 @@
 """Handlers of the client frames other than `pose`: validate into a protocol model, act, answer.
 
 A handler raises `ClientError` for a bad request (→ `error` frame); a service's `ServiceError` on an op
-becomes `rejected`. Handlers call services (in a thread) and the room; they never build frames by hand.
+becomes `rejected`; Redis failing under a frame gets `error unavailable`. Handlers call services (in a thread) and the room; they never build frames by hand.
 """
 import logging
 import time
 
 from channels.db import database_sync_to_async
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from twins.errors import ServiceError
 from twins.models import Role
@@ -62,6 +63,11 @@ async def dispatch(conn, room, data) -> None:
         await HANDLERS.get(type(message), on_op)(conn, room, message)
     except ClientError as error:
         await send_error(conn, error.code, error.message)
+    except (RedisError, OSError):
+        # A slow or restarting Redis fails this one frame, not the socket (the room's watch closes the
+        # sockets with 4503 if Redis is really gone).
+        log.warning("a %s frame in layout %s failed on Redis", data.get("type"), room.layout_id, exc_info=True)
+        await send_error(conn, "unavailable", "The room could not reach its shared state just now; try again.")
 
 
 async def on_pose(conn, room, message: Pose) -> None:

@@ -408,3 +408,30 @@ async def test_a_client_whose_server_dies_reconnects_to_another_and_gets_every_m
         for proc in procs:
             if proc.poll() is None:
                 stop(proc)
+
+
+async def test_a_frame_that_meets_a_stalled_redis_gets_an_error_and_the_socket_stays_open(people, draft, keys, m1, private_redis):
+    """Redis stops answering for longer than the room's timeout (CLIENT PAUSE: as a Redis busy saving or
+    failing over): the lock asked meanwhile is refused with `error unavailable`, not a 1011 close."""
+    import redis
+
+    from tests.collaboration.test_room_processes import join
+
+    port = free_port()
+    proc = start_daphne(port, extra_env={"REDIS_URL": private_redis.url})
+    try:
+        alice, _ = await join(port, draft.id, keys["alice"])
+        await database_sync_to_async(redis.Redis.from_url(private_redis.url).execute_command)("CLIENT", "PAUSE", 7000, "ALL")
+        await alice.send(json.dumps({"type": "lock", "asset": m1}))
+        frames = []
+        while not frames or frames[-1]["type"] != "error":
+            frames.append(json.loads(await asyncio.wait_for(alice.recv(), 20)))
+        assert frames[-1]["code"] == "unavailable", frames
+        await asyncio.sleep(3)  # Redis answers again: the same request goes through
+        await alice.send(json.dumps({"type": "lock", "asset": m1}))
+        while (frame := json.loads(await asyncio.wait_for(alice.recv(), 20)))["type"] != "locks":
+            assert frame["type"] != "error", frame
+        assert frame["locks"] == {str(m1): people["alice"].id}
+        await alice.close()
+    finally:
+        stop(proc)
