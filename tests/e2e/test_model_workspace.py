@@ -48,3 +48,7 @@ def test_the_workspace_draws_the_optimised_model_and_the_catalogue_its_thumbnail
     shot(page, "cad-model-workspace")
     assert not page.console_errors, page.console_errors
     assert not page.get_by_text("Could not load the 3D model").count()
+    # Drawn once: the next visit takes it from localStorage.
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('model-thumb:v1:')).length") == 1
+    page.reload()
+    page.locator("[data-testid='thumb-CAD Press']").wait_for(timeout=10_000)
