@@ -1,9 +1,7 @@
 """One object of every kind in a plant, made through the API as its owner, so that schema-driven tests and
-fuzzers find real ids (a fresh database numbers them from 1). Used by the tests below through the
-`plant_with_everything` fixture and by bench/fuzz.py against a real server."""
+fuzzers find real ids (a fresh database numbers them from 1): the `plant_with_everything` fixture of
+tests/platform/conftest.py, and bench/fuzz.py against a real server."""
 from functools import cache
-
-import pytest
 
 from tests.builders import make_asset_type
 from twins.models import Asset, Connection
@@ -34,10 +32,3 @@ def resources_with_ids() -> frozenset:
     from drf_spectacular.generators import SchemaGenerator
 
     return frozenset(path.split("/")[2] for path in SchemaGenerator().get_schema(request=None, public=True)["paths"] if "{id}" in path)
-
-
-@pytest.fixture
-def plant_with_everything(people, client_for, draft):
-    olivia = client_for(people["olivia"])
-    return make_everything(lambda path, body: olivia.post(path, body, format="json").json(), lambda path, params: olivia.get(path, params).json(),
-                           plant=people["plant"], draft=draft)

@@ -13,7 +13,6 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from tests.builders import make_layout
-from tests.platform.plant_objects import plant_with_everything  # noqa: F401 (a fixture)
 from twins.api.parsers import MAX_DEPTH, FastJSONParser
 from twins.models import Asset, Layout, SimulationRun
 

@@ -17,9 +17,10 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-
-from tests.platform.plant_objects import plant_with_everything  # noqa: F401 (a fixture)
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 ROLES = {"owner": "olivia", "manager": "maggie", "engineer": "alice", "viewer": "victor", "outsider": "mallory"}
 GENERATED_EXAMPLES = 40
