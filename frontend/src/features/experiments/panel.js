@@ -49,7 +49,7 @@ export class ExperimentsPanel {
       this.form.setDisabled(true);
       this.startBtn.disabled = true;
     }
-    this.newBox = h('details', { class: 'exp-new', testid: 'exp-new', open: this.canRun }, h('summary', {}, 'New experiment'), this.form.el, h('div', { class: 'fx-actions' }, this.startBtn, note));
+    this.newBox = h('details', { class: 'exp-new', testid: 'exp-new', open: this.canRun }, h('summary', {}, 'New experiment'), this.form.el, h('div', { class: 'fx-actions' }, this.startBtn));
     this.error = h('div', { class: 'fx-error', testid: 'exp-error', role: 'alert', hidden: true });
     this.progress = h('progress', { max: 1, value: 0, testid: 'exp-progress', dataset: { progress: '0', status: 'none', done: '0', total: '0' } });
     this.progressText = h('span', { class: 'small', testid: 'exp-progress-text' }, 'No experiment running.');
@@ -64,6 +64,7 @@ export class ExperimentsPanel {
       { class: 'fx-panel fx-exp', testid: 'exp-panel', hidden: true, 'aria-label': 'Experiments' },
       h('div', { class: 'fx-head' }, h('span', { class: 'exp-tabs' }, simTab, h('span', { class: 'exp-tab active', 'aria-current': 'page' }, 'Experiments')), close),
       h('div', { class: 'fx-scroll' },
+        note,
         this.newBox,
         this.error,
         h('div', { class: 'fx-progress' }, this.progress, h('div', { class: 'fx-prow' }, this.progressText, this.cancelBtn)),
