@@ -75,8 +75,8 @@ def describe(stats: dict) -> str:
     if not stats.get("optimised"):
         return f"{_size(original.get('bytes', 0))}, not optimised: {stats.get('reason', 'unknown')}"
     near, far = stats["near"], stats["far"]
-    return (f"{_size(original['bytes'])} → {_size(near['bytes'])} (far view {_size(far['bytes'])}); "
-            f"{original['triangles']:,} → {far['triangles']:,} triangles far; {stats['seconds']:.1f} s")
+    return (f"{_size(original['bytes'])} → {_size(near['bytes'])}, far view {_size(far['bytes'])} with "
+            f"{far['triangles']:,} of {original['triangles']:,} triangles; optimised in {stats['seconds']:.1f} s")
 
 
 def _size(n: int) -> str:
