@@ -10,6 +10,8 @@ import { SceneView } from './scene/SceneView.js';
 import { Picking } from './scene/Picking.js';
 import { Gizmo } from './scene/Gizmo.js';
 import { Interaction } from './scene/Interaction.js';
+import { BodyDrag } from './scene/BodyDrag.js';
+import { snapping } from './scene/Snap.js';
 import { WalkControls } from './scene/WalkControls.js';
 import { Models } from './scene/Models.js';
 import { screenshot, exportGltf } from './scene/Exporters.js';
@@ -124,6 +126,10 @@ async function startWorkspace(root, user, layoutId) {
       view.labels.visible = !view.labels.visible;
       view.invalidate();
     },
+    toggleSnap: () => {
+      snapping.set(!snapping.enabled);
+      editor.notify(snapping.enabled ? 'Snapping to the 0.5 m grid.' : 'Grid snapping off: assets move freely.', 'info');
+    },
     rotateBy: (deg) => {
       const ids = selected();
       if (!ids.length) return;
@@ -149,6 +155,7 @@ async function startWorkspace(root, user, layoutId) {
   const picking = new Picking(view);
   gizmo = new Gizmo(view, editor);
   interaction = new Interaction(view, editor, picking, gizmo);
+  const bodyDrag = new BodyDrag(view, editor, picking, gizmo);
   walk = new WalkControls(view);
   walk.onChange = (on) => {
     ui.buttons.walk.classList.toggle('active', on);
@@ -227,7 +234,15 @@ async function startWorkspace(root, user, layoutId) {
       return m ? view.worldToScreen(m.x, 0.5, m.z) : null;
     },
     worldToScreen: (x, y, z) => view.worldToScreen(x, y, z),
+    floorAt: (clientX, clientY) => {
+      const p = picking.floor(clientX, clientY);
+      return p ? { x: p.x, z: p.z } : null;
+    },
     gizmoHandleScreenPosition: (axis) => gizmo.handleScreenPosition(axis),
+    get dragging() {
+      return bodyDrag.dragging || gizmo.dragging;
+    },
+    snapping: () => snapping.enabled,
     setGizmoMode: (mode) => gizmo.setMode(mode),
     frameAssets: (ids) => view.frameAssets(ids, false),
     frameAll: () => view.frameAll(false),
@@ -303,8 +318,10 @@ function bindToolbar(editor, ui, gizmo) {
     const hasSel = editor.selection.length > 0;
     b.duplicate.disabled = !canEdit || !hasSel;
     b.delete.disabled = !canEdit || (!hasSel && editor.selectedConnection === null);
-    for (const k of ['move', 'rotate', 'connect', 'select']) b[k].disabled = !canEdit;
+    for (const k of ['move', 'rotate', 'connect', 'select', 'snap']) b[k].disabled = !canEdit;
     b.connect.classList.toggle('active', editor.mode === 'connect');
+    b.snap.classList.toggle('active', snapping.enabled);
+    b.snap.setAttribute('aria-pressed', String(snapping.enabled));
     b.select.classList.toggle('active', editor.mode === 'select');
     b.move.classList.toggle('active', gizmo.mode === 'translate');
     b.rotate.classList.toggle('active', gizmo.mode === 'rotate');
@@ -323,6 +340,7 @@ function bindToolbar(editor, ui, gizmo) {
       ? `${editor.assets.size} assets · ${editor.connections.size} connections` + (hasSel ? ` · ${editor.selection.length} selected` : '') + (editor.selectedConnection !== null ? ' · connection selected' : '')
       : '';
   };
+  snapping.changed.add(refresh);
   for (const name of ['sceneLoaded', 'historyChanged', 'selectionChanged', 'layoutChanged', 'assetAdded', 'assetRemoved', 'connectionAdded', 'connectionRemoved']) s[name].add(refresh);
   s.modeChanged.add((mode, extra = {}) => {
     refresh();

@@ -1,11 +1,13 @@
-// Transform gizmo (TransformControls) on a proxy object at the selection: translate snaps to 0.5 m,
-// rotate to 15°. While dragging it only previews; on release it executes one Move/Rotate command.
+// Transform gizmo (TransformControls) on a proxy object at the selection, for precise moves: translate snaps
+// to the grid (when snapping is on), rotate to 15°. While dragging it only previews; on release it executes
+// one Move/Rotate command. It shows only in select mode, so that its handles never take a click meant for
+// connect mode or placement.
 import * as THREE from 'three';
 import { TransformControls } from 'three/addons/controls/TransformControls.js';
 import { MoveAssetCommand, RotateAssetCommand, MultiCommand, normDeg } from '../editor/commands/index.js';
+import { GRID_SNAP, ANGLE_SNAP, snapping } from './Snap.js';
 
-export const GRID_SNAP = 0.5;
-export const ANGLE_SNAP = 15;
+export { GRID_SNAP, ANGLE_SNAP };
 
 export class Gizmo {
   constructor(view, editor) {
@@ -15,7 +17,8 @@ export class Gizmo {
     this.proxy.name = 'GizmoProxy';
     view.scene.add(this.proxy);
     this.controls = new TransformControls(view.camera, view.renderer.domElement);
-    this.controls.setTranslationSnap(GRID_SNAP);
+    this.controls.setTranslationSnap(snapping.enabled ? GRID_SNAP : null);
+    snapping.changed.add((on) => this.controls.setTranslationSnap(on ? GRID_SNAP : null));
     this.controls.setRotationSnap(THREE.MathUtils.degToRad(ANGLE_SNAP));
     this.controls.setSize(0.9);
     this.controls.showY = false;
@@ -38,6 +41,7 @@ export class Gizmo {
     });
     editor.signals.assetRemoved.add(() => this.attach());
     editor.signals.layoutChanged.add(() => this.attach());
+    editor.signals.modeChanged.add((mode, extra = {}) => extra.dragging === undefined && this.attach());
   }
 
   setMode(mode) {
@@ -51,7 +55,7 @@ export class Gizmo {
 
   attach() {
     const ids = this.editor.selection;
-    if (!this.editor.canEdit || !ids.length || this.hidden || (this.blocked && this.blocked(ids))) {
+    if (!this.editor.canEdit || !ids.length || this.hidden || this.editor.mode !== 'select' || (this.blocked && this.blocked(ids))) {
       this.controls.detach();
       this.helper.visible = false;
       this.view.invalidate();
@@ -117,7 +121,7 @@ export class Gizmo {
   // Pose of every selected asset for the current gizmo state (snapped).
   poses() {
     const s = this.start;
-    const snap = (v) => Math.round(v / GRID_SNAP) * GRID_SNAP;
+    const snap = (v) => snapping.grid(v);
     if (this.mode === 'translate') {
       const dx = this.proxy.position.x - s.proxy.x;
       const dz = this.proxy.position.z - s.proxy.z;

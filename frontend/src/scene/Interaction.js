@@ -1,9 +1,10 @@
 // Viewport input: click to select (instance id picking), shift-drag to box select, connect mode,
-// placement from the palette, hover highlight. It only calls editor methods and commands.
+// placement from the palette, hover highlight (a move cursor over what drag by the body would move).
+// It only calls editor methods and commands.
 import { AddAssetCommand, AddConnectionCommand } from '../editor/commands/index.js';
-import { GRID_SNAP } from './Gizmo.js';
+import { snapping } from './Snap.js';
 
-const snap = (v) => Math.round(v / GRID_SNAP) * GRID_SNAP;
+const snap = (v) => snapping.grid(v);
 
 export class Interaction {
   constructor(view, editor, picking, gizmo) {
@@ -55,7 +56,8 @@ export class Interaction {
       const hit = this.picking.any(e.clientX, e.clientY);
       this.view.assetMeshes.setHovered(hit && hit.kind === 'asset' ? hit.id : null);
       const mode = this.editor.mode;
-      this.canvas.style.cursor = mode === 'place' ? 'copy' : mode === 'connect' ? (hit && hit.kind === 'asset' ? 'crosshair' : 'not-allowed') : hit ? 'pointer' : '';
+      const movable = mode === 'select' && this.editor.canEdit && hit && hit.kind === 'asset' && this.editor.selection.includes(hit.id);
+      this.canvas.style.cursor = mode === 'place' ? 'copy' : mode === 'connect' ? (hit && hit.kind === 'asset' ? 'crosshair' : 'not-allowed') : movable ? 'move' : hit ? 'pointer' : '';
     });
   }
 

@@ -13,7 +13,8 @@ export const SHORTCUTS = [
     ['Ctrl+A', 'Select all'], ['Double click', 'Frame asset'], ['Esc', 'Clear selection'],
   ]],
   ['Editing', [
-    ['G', 'Move gizmo (snaps to 0.5 m)'], ['R', 'Rotate gizmo (snaps to 15°)'], ['Arrow keys', 'Nudge 0.5 m (Shift: 5 m)'],
+    ['Drag a selected asset', 'Move the selection on the floor (Alt: off the grid)'], ['R / Shift+R', 'Rotate +15° / −15° (also while dragging)'],
+    ['#', 'Grid snapping on / off (0.5 m)'], ['G', 'Move gizmo, for precise moves'], ['Arrow keys', 'Nudge 0.5 m (Shift: 5 m)'],
     ['[ / ]', 'Rotate −15° / +15°'], ['C', 'Connect mode: click source, then target'], ['Ctrl+D', 'Duplicate'], ['Delete / Backspace', 'Delete'],
     ['Ctrl+Z', 'Undo'], ['Ctrl+Shift+Z / Ctrl+Y', 'Redo'], ['Drag from catalogue', 'Add an asset'],
   ]],

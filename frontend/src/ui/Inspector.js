@@ -17,6 +17,7 @@ const FIELD_SPECS = {
 
 export class Inspector {
   constructor(root, editor) {
+    const e = editor;
     this.editor = editor;
     this.root = root;
     this.body = h('div', { class: 'inspector-body', testid: 'inspector' });
@@ -28,16 +29,55 @@ export class Inspector {
     s.selectionChanged.add(() => this.render());
     s.sceneLoaded.add(() => this.render());
     s.layoutChanged.add(() => this.render());
-    s.assetChanged.add((a) => this.current === `a${a.id}` && this.refreshValues());
-    s.connectionChanged.add((c) => (this.current === `c${c.id}` ? this.refreshValues() : null));
-    s.assetRemoved.add(() => this.current === 'layout' && this.render());
-    s.assetAdded.add(() => this.current === 'layout' && this.renderSoon());
+    s.assetChanged.add((a) => {
+      if (this.current === `a${a.id}`) this.refreshValues();
+      else if (this.current === 'multi' && e.selection.includes(a.id)) this.renderSoon();
+      this.refreshLayoutFigures();
+    });
+    s.connectionChanged.add((c) => (this.current === `c${c.id}` ? this.refreshValues() : this.connectionTouched(c)));
+    s.assetRemoved.add(() => (this.current === 'layout' || this.current === 'multi' ? this.renderSoon() : this.refreshLayoutFigures()));
+    s.assetAdded.add(() => (this.current === 'layout' ? this.renderSoon() : this.refreshLayoutFigures()));
+    s.connectionAdded.add((c) => this.connectionTouched(c));
+    s.connectionRemoved.add(() => (this.current && this.current.startsWith('a') ? this.renderSoon() : this.refreshLayoutFigures()));
     s.twinsChanged.add(() => this.current && this.current.startsWith('a') && this.renderTwin());
+    // Someone typing keeps the field they are in: a redraw waits until the focus leaves the panel.
+    this.body.addEventListener('focusout', () => setTimeout(() => this.redrawDeferred && !this.body.contains(document.activeElement) && this.renderSoon(), 0));
   }
 
+  // A redraw for a change in the room that alters the panel's structure (a connection, the assets of a
+  // multi-selection), after a short pause so a burst of events redraws once.
   renderSoon() {
     clearTimeout(this.soon);
-    this.soon = setTimeout(() => this.render(), 200);
+    this.soon = setTimeout(() => {
+      if (this.body.contains(document.activeElement)) {
+        this.redrawDeferred = true;
+        return this.refreshLayoutFigures();
+      }
+      this.redrawDeferred = false;
+      this.render();
+    }, 200);
+  }
+
+  connectionTouched(c) {
+    const cur = this.current || '';
+    if (cur === `a${c.source}` || cur === `a${c.target}`) this.renderSoon();
+    else this.refreshLayoutFigures();
+  }
+
+  // The layout's revision (every accepted change bumps it: the socket's seq) and counts, in place.
+  refreshLayoutFigures() {
+    if (this.current !== 'layout' || !this.editor.layout) return;
+    const set = (id, v) => {
+      const el = this.body.querySelector(`[data-testid="${id}"]`);
+      if (el) el.textContent = v;
+    };
+    set('layout-revision', this.revision());
+    set('asset-count', this.editor.assets.size);
+    set('connection-count', this.editor.connections.size);
+  }
+
+  revision() {
+    return Math.max(Number(this.editor.layout.revision) || 0, Number(this.editor.seq) || 0);
   }
 
   render() {
@@ -223,6 +263,7 @@ export class Inspector {
     if (!this.twinBox) return;
     clear(this.twinBox);
     const asset = this.editor.assets.get(this.editor.selection[0]);
+    this.twinShown = (asset && asset.twin_key) || '';
     if (!asset || !asset.twin_key) return;
     const twin = this.editor.twins.get(asset.twin_key);
     const status = twin ? twin.status || 'unknown' : 'unknown';
@@ -258,7 +299,8 @@ export class Inspector {
     const title = this.body.querySelector('[data-testid="inspector-title"]');
     if (title && obj.name) title.textContent = obj.name;
     const typeSel = this.body.querySelector('select[name="asset_type"]');
-    if (typeSel && obj.asset_type && Number(typeSel.value) !== obj.asset_type) this.render();
+    if (typeSel && obj.asset_type && Number(typeSel.value) !== obj.asset_type) return this.render();
+    if (this.current.startsWith('a') && this.twinShown !== (obj.twin_key || '')) this.renderTwin();
   }
 
   renderConnection(conn) {
@@ -332,10 +374,10 @@ export class Inspector {
           'table',
           { class: 'kv' },
           h('tr', {}, h('td', {}, 'Status'), h('td', {}, h('span', { class: `chip status-${l.status}` }, l.status.replace('_', ' ')))),
-          h('tr', {}, h('td', {}, 'Revision'), h('td', { testid: 'layout-revision' }, l.revision)),
+          h('tr', {}, h('td', {}, 'Revision'), h('td', { testid: 'layout-revision' }, this.revision())),
           h('tr', {}, h('td', {}, 'Your role'), h('td', {}, e.role)),
           h('tr', {}, h('td', {}, 'Assets'), h('td', { testid: 'asset-count' }, e.assets.size)),
-          h('tr', {}, h('td', {}, 'Connections'), h('td', {}, e.connections.size)),
+          h('tr', {}, h('td', {}, 'Connections'), h('td', { testid: 'connection-count' }, e.connections.size)),
         ),
         l.description ? h('p', { class: 'muted small' }, l.description) : null,
       ),

@@ -38,8 +38,11 @@ export function installShortcuts(actions, { isWalking }) {
       case 'G':
         return run(e, actions.translateMode);
       case 'r':
+        return run(e, () => actions.rotateBy(15));
       case 'R':
-        return run(e, actions.rotateMode);
+        return run(e, () => actions.rotateBy(-15));
+      case '#':
+        return run(e, actions.toggleSnap);
       case 'c':
       case 'C':
         return run(e, actions.connectMode);
