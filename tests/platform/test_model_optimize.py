@@ -99,3 +99,20 @@ def test_without_the_optimiser_the_upload_is_served_as_it_came(people, client_fo
     assert Path(press.model_file.path).read_bytes() == cad == Path(press.model_original.path).read_bytes()
     assert press.model_stats["optimised"] is False
     assert "/nonexistent/node" in press.model_stats["reason"]
+
+
+def test_a_model_whose_texture_points_at_a_server_file_is_refused(people, client_for, press, tmp_path):
+    """The optimiser reads only what the upload carries: an image URI naming a file on the server is not
+    followed (the file's bytes must not end up in a served model)."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"SECRET")
+    glb = pygltflib.GLTF2.load_from_bytes(unreadable_glb())
+    glb.accessors[0].bufferView = 0
+    glb.meshes[0].primitives[0].material = 0
+    glb.materials = [pygltflib.Material(pbrMetallicRoughness=pygltflib.PbrMetallicRoughness(baseColorTexture=pygltflib.TextureInfo(index=0)))]
+    glb.textures, glb.images = [pygltflib.Texture(source=0)], [pygltflib.Image(uri=str(secret))]
+    response = upload(client_for(people["staff"]), press, "press.glb", b"".join(glb.save_to_bytes()))
+    assert response.status_code == 400
+    assert "external images" in response.json()["detail"]
+    press.refresh_from_db()
+    assert not press.model_file
