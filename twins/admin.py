@@ -146,7 +146,7 @@ class MembershipAdmin(ServiceAdmin):
         service_call(request, membership_remove, factory=obj.factory, username=obj.user.username, by=request.user)
 
 
-CATALOGUE_FIELDS = ["name", "kind", "width_m", "depth_m", "height_m", "color", "defaults"]
+CATALOGUE_FIELDS = ["name", "kind", "width_m", "depth_m", "height_m", "clearance_m", "color", "defaults"]
 
 
 @admin.register(AssetType)

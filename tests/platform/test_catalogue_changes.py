@@ -53,7 +53,8 @@ def test_the_admin_edits_the_catalogue_through_the_service(client, people, draft
     staff.save()
     client.force_login(staff)
     form = {"name": machine_type.name, "kind": machine_type.kind, "width_m": machine_type.width_m, "depth_m": machine_type.depth_m,
-            "height_m": machine_type.height_m, "color": "#zzzzzz", "defaults": '{"cycle_time_s": 20.0, "cycle_cv": 0.0}'}
+            "height_m": machine_type.height_m, "clearance_m": 0.0, "color": "#zzzzzz",
+            "defaults": '{"cycle_time_s": 20.0, "cycle_cv": 0.0}'}
     response = client.post(f"/admin/twins/assettype/{machine_type.id}/change/", form, follow=True)
     assert b"Color must look like #RRGGBB" in response.content, "the service validates, the admin shows its message"
     assert b"was changed successfully" not in response.content
