@@ -77,14 +77,14 @@ export function outputChart(container, { testid, plan, forecast, now, height = 1
       ],
     },
   };
-  // The legend keeps one entry per band: the "low" edges would only repeat it.
   const el = h('div', { class: 'fx-chart pl-output', testid, dataset: { buckets: String(P.length), forecastBins: String(F.length), outside: String(plan ? plan.outside.filter(Boolean).length : 0) } });
   container.appendChild(el);
   const plot = new uPlot(opts, data, el);
-  for (const i of [2, 7]) {
-    const item = el.querySelectorAll('.u-legend .u-series')[i];
-    if (item) item.hidden = true;
-  }
+  // One legend entry per band (the "low" edges would repeat it), and none for what is not drawn.
+  const unused = [2, 7, ...(plan ? [] : [1, 3, 4, 5]), ...(forecast ? [] : [6, 8])];
+  const items = el.querySelectorAll('.u-legend .u-series');
+  const offset = items.length === opts.series.length ? 0 : 1; // without a live legend, the x series has no entry
+  for (const i of unused) if (items[i - offset]) items[i - offset].style.display = 'none';
   const ro = new ResizeObserver(() => {
     const w = Math.floor(container.clientWidth);
     if (w > 100 && Math.abs(w - plot.width) > 2) plot.setSize({ width: w, height });

@@ -11,7 +11,7 @@ export function setupForecastAndCalibration({ editor, ui, hooks }) {
     for (const p of others()) if (!p.el.hidden) p.toggle(false);
     for (const p of [plant, calibration]) if (p !== except && p.open) p.toggle(false);
   };
-  const plant = new PlantPanel({ editor, ui, onOpen: () => closeOthers(plant) });
+  const plant = new PlantPanel({ editor, ui, socket: hooks.socket || null, onOpen: () => closeOthers(plant) });
   const calibration = new CalibrationPanel({ editor, ui, onOpen: () => closeOthers(calibration) });
   // Opening the simulation or experiments panel closes these (through their public buttons, not their code).
   for (const p of others()) p.toggleBtn.addEventListener('click', () => {

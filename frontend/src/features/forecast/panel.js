@@ -28,14 +28,15 @@ export function forecastSummary(run, calendar) {
   const end = new Date(start.getTime() + Number(run.params.horizon_s) * 1000);
   const shift = currentShift(calendar, start);
   const byShiftEnd = !!shift && Math.abs(shift.end.getTime() - end.getTime()) < 60_000;
-  const when = byShiftEnd ? `by the end of the shift (${clock(end)})` : `by ${clock(end)} (the next ${fmtDuration(run.params.horizon_s)})`;
+  // The run was asked for a few seconds after the horizon was measured: name the shift's own end.
+  const when = byShiftEnd ? `by the end of the shift (${clock(shift.end)})` : `by ${clock(end)} (the next ${fmtDuration(run.params.horizon_s)})`;
   const n = Math.round(mean);
   const m = Math.round(half);
   return { mean, half, start, end, byShiftEnd, text: `Expected ${when}: ${fmt(n)} ± ${fmt(m)} parts` };
 }
 
 export class PlantPanel {
-  constructor({ editor, ui, onOpen }) {
+  constructor({ editor, ui, socket, onOpen }) {
     this.editor = editor;
     this.onOpen = onOpen;
     this.runs = [];
@@ -44,7 +45,8 @@ export class PlantPanel {
     this.build(ui);
     this.refresh();
     this.timer = setInterval(() => this.refresh(), REFRESH_MS);
-    editor.signals.contentChanged.add(() => this.open && this.loadOutput());
+    // A drift alarm of this layout raised or cleared: the panel names the active one.
+    if (socket) socket.signals.alarm.add((a) => a && a.kind === 'drift' && a.layout === editor.layout.id && this.open && this.loadOutput());
   }
 
   get canRun() {
@@ -227,10 +229,11 @@ export class PlantPanel {
     outputChart(this.chartBox, { testid: 'plan-vs-actual-chart', plan, forecast, now: Date.now() / 1000 });
     const counted = plan.actual.filter((v) => v !== null).length;
     const outside = plan.outside.filter(Boolean).length;
-    const parts = [`${counted} complete hour${counted === 1 ? '' : 's'} counted`];
-    if (pva.planned) parts.push(`${outside} outside the plan (run #${pva.run}, ${fmt(pva.run_throughput_per_hour, 1)} parts/h)`);
+    const parts = pva.sinks.length ? [`${counted} complete hour${counted === 1 ? '' : 's'} counted`] : [];
+    if (pva.planned && pva.sinks.length) parts.push(`${outside} outside the plan (run #${pva.run}, ${fmt(pva.run_throughput_per_hour, 1)} parts/h)`);
     if (s) parts.push('the blue band is the forecast');
-    this.summary.textContent = `${parts.join(' · ')}.`;
+    const text = parts.join(' · ');
+    this.summary.textContent = text ? `${text[0].toUpperCase()}${text.slice(1)}.` : '';
     this.summary.dataset.outside = String(outside);
     this.alarm.hidden = !pva.alarm;
     this.alarm.textContent = pva.alarm ? `Drift alarm since ${new Date(pva.alarm.raised_at).toLocaleTimeString()}: ${pva.alarm.message}` : '';
