@@ -1,18 +1,24 @@
 """The experiments panel in a shared room (CONTRACT §8): alice sweeps a buffer rack (picked in 3D, values as a
-list) and a source's interarrival (picked in the panel, values as a range) of a branch of the demo plant on the real worker while bob
-watches; both see the progress bar move and the results (table with CIs, best point, effects, heat map); the
-CSV export is the experiment's, formula-like cells neutralised; alice applies the best point as a branch and
-opens it."""
+list) and a source's interarrival (picked in the panel, values as a range) of a branch of the demo plant on
+the real worker while bob watches; both see the progress bar move and the results (table with CIs, best
+point, effects, heat map); the CSV export is the experiment's, formula-like cells neutralised; a viewer
+reads but cannot start or apply; alice applies the best point as a branch and opens it."""
 import csv
 import io
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import shot
-from tests.e2e.test_workspace_support import api, assert_quiet_console, json_ok, open_live_layout
+from tests.e2e.test_workspace_support import (
+    api,
+    assert_quiet_console,
+    json_ok,
+    open_live_layout,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -133,7 +139,7 @@ def test_alice_runs_a_grid_bob_watches_and_alice_applies_the_best_point_as_a_bra
 
     stored = json_ok(api(alice, "GET", f"/api/experiments/{exp_id}/"))
     assert stored["status"] == "succeeded" and len(stored["points"]) == 4
-    kpi = lambda p: p["results"]["throughput_per_hour"]["mean"]  # noqa: E731
+    kpi = lambda p: p["results"]["throughput_per_hour"]["mean"]
     best = max(stored["points"], key=lambda p: (kpi(p), -p["index"]))
     assert stored["best"] == best["index"]
     for page, who in ((alice, "alice"), (bob, "bob")):
@@ -174,7 +180,7 @@ def test_alice_runs_a_grid_bob_watches_and_alice_applies_the_best_point_as_a_bra
     # Exports: built in the browser from the experiment's JSON.
     with alice.expect_download() as dl:
         panel.get_by_test_id("exp-export-csv").click()
-    text = open(dl.value.path(), encoding="utf-8").read()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
     table = list(csv.reader(io.StringIO(text)))
     label = f"{RACK}.capacity"
     assert table[0][3] == f"'{label}", table[0]
@@ -185,7 +191,7 @@ def test_alice_runs_a_grid_bob_watches_and_alice_applies_the_best_point_as_a_bra
     assert float(by_point[best["index"]][col]) == pytest.approx(kpi(best))
     with alice.expect_download() as dl:
         panel.get_by_test_id("exp-export-json").click()
-    exported = json.loads(open(dl.value.path(), encoding="utf-8").read())
+    exported = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
     assert exported["id"] == int(exp_id) and exported["best"] == best["index"]
 
     # A viewer reads the same results but can neither start an experiment nor apply a point.

@@ -138,7 +138,7 @@ export class ExperimentView {
         key: k,
         head: h('span', { title: `${KPI_FORMAT[k].label}: mean ± 95% confidence half-width${k === exp.objective.kpi ? ' (the objective)' : ''}` }, KPI_FORMAT[k].label, k === exp.objective.kpi ? ' ◆' : '', KPI_FORMAT[k].unit ? h('br') : '', KPI_FORMAT[k].unit ? h('span', { class: 'muted' }, KPI_FORMAT[k].unit) : ''),
         value: (x) => (x.results && x.results[k] ? x.results[k].mean : null),
-        cell: (x) => (x.results ? cellStat(k, x.results[k]) : h('span', { class: `fx-chip ${x.status}` }, x.status)),
+        cell: (x) => cellStat(k, x.results[k]),
         num: true,
       })),
     ];
@@ -180,7 +180,9 @@ export class ExperimentView {
       h(
         'tr',
         { class: x.index === exp.best ? 'best' : '', testid: 'exp-row', dataset: { point: String(x.index), status: x.status, best: String(x.index === exp.best) } },
-        cols.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(x))),
+        x.results
+          ? cols.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(x)))
+          : [...cols.filter((c) => !c.num).map((c) => h('td', {}, c.cell(x))), h('td', { colspan: cols.filter((c) => c.num).length, class: 'exp-pending' }, h('span', { class: `fx-chip ${x.status}` }, x.status))],
         this.canApply
           ? h('td', {}, x.results ? h('button', { class: 'small-btn', testid: 'exp-apply-row', title: `A new draft with point ${x.index}'s values`, onclick: () => this.askApply(x.index) }, 'Branch') : '')
           : '',
