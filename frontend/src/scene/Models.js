@@ -89,10 +89,11 @@ function bake(gltf) {
   return baked;
 }
 
-// Quantised attributes (KHR_mesh_quantization: normalised int16 positions, int8 normals) as plain floats, so
-// node transforms can be baked in and parts of different quantisation merged.
+// A float copy of an attribute: quantised ones (KHR_mesh_quantization: normalised int16 positions, int8
+// normals) decoded, so node transforms can be baked in and parts of different quantisation merged; always a
+// copy, since nodes that share a mesh share its attributes.
 function toFloat(attr) {
-  if (attr.array instanceof Float32Array && !attr.isInterleavedBufferAttribute) return attr;
+  if (attr.array instanceof Float32Array && !attr.isInterleavedBufferAttribute) return attr.clone();
   const out = new Float32Array(attr.count * attr.itemSize);
   for (let i = 0; i < attr.count; i++) for (let k = 0; k < attr.itemSize; k++) out[i * attr.itemSize + k] = attr.getComponent(i, k);
   return new THREE.BufferAttribute(out, attr.itemSize);
