@@ -77,6 +77,8 @@ def test_a_grid_over_buffer_sizes_matches_the_exact_ctmc_and_its_effects(people,
                                          format="json")
     assert r.status_code == 201, r.content
     assert r.json()["status"] == "queued" and len(r.json()["points"]) == 3
+    svc.simulation_start(run_id=r.json()["points"][0]["run"])
+    assert Experiment.objects.get(pk=r.json()["id"]).status == "running"  # from its first point on
     exp = drive_all(r.json()["id"], django_capture_on_commit_callbacks)
     assert exp.status == "succeeded"
     got = client_for(people["victor"]).get(f"{URL}{exp.id}/").json()

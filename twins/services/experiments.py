@@ -405,6 +405,10 @@ def publish_progress(experiment_id: int) -> None:
                                              "progress": body["progress"], "done": body["done"], "total": body["total"]})
 
 
+def on_run_started(run_id: int) -> None:
+    Experiment.objects.filter(points__run_id=run_id, status=Status.QUEUED).update(status=Status.RUNNING)
+
+
 def on_run_ended(run_id: int) -> None:
     """Called when any run ends: if it is a point, move its experiment on."""
     exp_id = ExperimentPoint.objects.filter(run_id=run_id).values_list("experiment_id", flat=True).first()

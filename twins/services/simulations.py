@@ -241,6 +241,9 @@ def simulation_start(*, run_id: int, task_id: str = "") -> list[list[int]] | Non
     if not claimed:
         return None
     run = SimulationRun.objects.get(pk=run_id)
+    from .experiments import on_run_started
+
+    on_run_started(run_id)  # a point of an experiment: the experiment is running from its first point on
     _publish(run.id, run.layout_id, Status.RUNNING, run.progress, force=True)
     return plan_batches(run.params["replications"])
 
