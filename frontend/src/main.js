@@ -32,6 +32,7 @@ import { setupReview, mountScenarioLists } from './features/review/index.js';
 import { setupSimulationAndTwins } from './features/simulation/index.js';
 import { setupExperiments } from './features/experiments/index.js';
 import { setupForecastAndCalibration } from './features/forecast/index.js';
+import { setupLayoutChecks } from './features/lint/index.js';
 
 const { DeleteAssetCommand, DeleteConnectionCommand, DuplicateAssetCommand, MoveAssetCommand, RotateAssetCommand, MultiCommand } = Commands;
 
@@ -301,6 +302,7 @@ async function startWorkspace(root, user, layoutId) {
   view.start();
   setupVr(view, ui, editor);
   setupCollaboration({ editor, view, ui, transport, user, layoutId, hooks, gizmo });
+  setupLayoutChecks({ editor, view, ui, hooks });
   setupReview({ editor, view, ui, transport, user, layoutId, hooks });
   setupSimulationAndTwins({ editor, view, ui, transport, user, layoutId, hooks });
   setupExperiments({ editor, ui, hooks });

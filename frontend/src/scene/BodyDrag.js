@@ -71,6 +71,7 @@ export class BodyDrag {
     if (!s.moving) {
       if (Math.hypot(e.clientX - s.x, e.clientY - s.y) < THRESHOLD_PX) return;
       s.moving = true;
+      this.gizmo.helper.visible = false; // it would stay behind; it comes back on the asset once saved
       this.editor.signals.modeChanged.dispatch(this.editor.mode, { dragging: true, ids: s.ids });
     }
     const p = this.onPlane(s.plane, e.clientX, e.clientY);
@@ -138,7 +139,10 @@ export class BodyDrag {
     const poses = this.poses(s);
     this.view.assetMeshes.clearPreviews();
     this.editor.signals.modeChanged.dispatch(this.editor.mode, { dragging: false });
-    if (!commit) return this.view.structureChanged();
+    if (!commit) {
+      this.gizmo.attach();
+      return this.view.structureChanged();
+    }
     const ed = this.editor;
     const cmds = [];
     for (const p of poses) {
@@ -149,7 +153,10 @@ export class BodyDrag {
       else if (moved) cmds.push(new MoveAssetCommand(ed, p.id, { x: p.x, z: p.z }, { x: a.x, z: a.z }));
       else if (turned) cmds.push(new RotateAssetCommand(ed, p.id, p.rotation_deg, a.rotation_deg));
     }
-    if (!cmds.length) return this.view.structureChanged();
+    if (!cmds.length) {
+      this.gizmo.attach();
+      return this.view.structureChanged();
+    }
     return ed.execute(cmds.length === 1 ? cmds[0] : new MultiCommand(ed, cmds, 'Move'));
   }
 }

@@ -1,23 +1,24 @@
-// Small scene overlays that stay one draw call each: selection outlines and twin status beacons.
+// Small scene overlays that stay one draw call each: selection and problem outlines, twin status beacons.
 import * as THREE from 'three';
 import { STATUS_COLORS } from './AssetGeometry.js';
 
 export class SelectionOutline {
-  constructor() {
+  constructor({ color = '#0ea5e9', name = 'SelectionOutline', margin = 0.15 } = {}) {
+    this.margin = margin;
     this.geometry = new THREE.BufferGeometry();
-    this.object = new THREE.LineSegments(this.geometry, new THREE.LineBasicMaterial({ color: '#0ea5e9', depthTest: false, transparent: true }));
+    this.object = new THREE.LineSegments(this.geometry, new THREE.LineBasicMaterial({ color, depthTest: false, transparent: true }));
     this.object.renderOrder = 10;
     this.object.frustumCulled = false;
-    this.object.name = 'SelectionOutline';
+    this.object.name = name;
   }
 
   update(items) {
     const p = [];
     for (const { pose, type } of items) {
       if (!type) continue;
-      const hw = type.width_m / 2 + 0.15;
-      const hd = type.depth_m / 2 + 0.15;
-      const h = type.height_m + 0.1;
+      const hw = type.width_m / 2 + this.margin;
+      const hd = type.depth_m / 2 + this.margin;
+      const h = type.height_m + this.margin - 0.05;
       const r = THREE.MathUtils.degToRad(pose.rotation_deg || 0);
       const c = Math.cos(r);
       const s = Math.sin(r);
@@ -38,6 +39,13 @@ export class SelectionOutline {
     this.geometry.setAttribute('position', new THREE.Float32BufferAttribute(p, 3));
     this.geometry.computeBoundingSphere();
     this.object.visible = p.length > 0;
+  }
+}
+
+// Red, just inside the selection outline: the assets whose footprints overlap (layout checks).
+export class ProblemOutline extends SelectionOutline {
+  constructor() {
+    super({ color: '#dc2626', name: 'ProblemOutline', margin: 0.06 });
   }
 }
 

@@ -6,8 +6,9 @@ import { ReviewApi, allowedActions, PAST } from './api.js';
 const TITLES = { submit: 'Submit for review: the layout becomes read-only', approve: 'Approve: make it the baseline', reject: 'Reject with a reason', archive: 'Archive this layout' };
 
 export class WorkflowBar {
-  constructor({ editor, anchor, socket, notify, onTransition }) {
+  constructor({ editor, anchor, socket, notify, onTransition, checks = null }) {
     this.editor = editor;
+    this.checks = checks; // { refresh() -> issues, goTo(issue) }: the layout checks, asked before a submit
     this.notify = notify;
     this.onTransition = onTransition || (() => {});
     this.announcements = []; // transitions made by others, as announced
@@ -61,9 +62,48 @@ export class WorkflowBar {
     if (before !== layout.status) this.onTransition(layout, before);
   }
 
-  ask(verb) {
+  async ask(verb) {
+    if (verb === 'submit' && this.checks) {
+      const issues = await this.checks.refresh();
+      if (issues.length) return this.submitDialog(issues);
+    }
     if (verb === 'submit' || verb === 'archive') return this.run(verb);
     this.dialog(verb);
+  }
+
+  // A layout with issues is not submitted on one click: the dialog says what the checks found.
+  submitDialog(issues) {
+    const old = document.querySelector('.wf-dialog');
+    if (old) old.remove();
+    const counts = new Map();
+    for (const i of issues) counts.set(i.kind, (counts.get(i.kind) || 0) + 1);
+    const ok = h('button', { class: 'primary', testid: 'submit-confirm' }, 'Submit anyway');
+    const show = h('button', { testid: 'submit-show-issues' }, 'Show the issues');
+    const cancel = h('button', { testid: 'submit-cancel' }, 'Cancel');
+    const dlg = h(
+      'div',
+      { class: 'wf-dialog', role: 'dialog', testid: 'submit-dialog' },
+      h('h3', {}, 'Submit with open issues?'),
+      h('div', { class: 'lint-warning', testid: 'submit-issues' }, `The layout checks found ${issues.length} issue${issues.length === 1 ? '' : 's'}:`, h('ul', {}, [...counts].map(([kind, n]) => h('li', {}, `${n} × ${kind}`)), issues.slice(0, 3).map((i) => h('li', { class: 'muted small' }, i.message)))),
+      h('p', { class: 'muted small' }, 'Reviewers see the same checks. Submitting makes the layout read-only.'),
+      h('div', { class: 'actions' }, cancel, show, ok),
+    );
+    dlg.addEventListener('keydown', (e) => {
+      e.stopPropagation();
+      if (e.key === 'Escape') dlg.remove();
+    });
+    cancel.addEventListener('click', () => dlg.remove());
+    show.addEventListener('click', () => {
+      dlg.remove();
+      this.checks.show();
+    });
+    ok.addEventListener('click', async () => {
+      ok.disabled = true;
+      if (await this.run('submit')) dlg.remove();
+      else ok.disabled = false;
+    });
+    this.el.closest('.workspace').querySelector('.viewport').appendChild(dlg);
+    ok.focus();
   }
 
   dialog(verb) {

@@ -114,6 +114,7 @@ export function setupReview({ editor, view, ui, user, hooks }) {
     anchor: ui.buttons.branch,
     socket,
     notify,
+    checks: hooks.lint ? { refresh: () => hooks.lint.refresh(), show: () => hooks.lint.panel.toggle(true) } : null,
     onTransition: (layout) => {
       if (layout.status === 'approved') state.baselineId = layout.id;
       state.loadLayouts();
