@@ -55,6 +55,12 @@ class SimulationCreateSerializer(serializers.Serializer):
     warmup_s = serializers.FloatField(required=False, help_text="Statistics start after this (default 0); less than horizon_s.")
     replications = serializers.IntegerField(required=False, min_value=1, max_value=200, help_text="Default 10.")
     seed = serializers.IntegerField(required=False, min_value=0, help_text="Default: a random seed, stored with the run.")
+    calendar = serializers.JSONField(required=False, help_text=(
+        'Shift calendar (CONTRACT §7): {"period_s": 86400, "on": [[start_s, end_s], ...]}; work happens only '
+        "inside the intervals of each period. Default: always on."))
+    initial_state = serializers.ChoiceField(choices=["live", "empty"], required=False, help_text=(
+        '"live": a forecast that starts from what the twins report now (queues, stations down); results carry '
+        "`forecast` bands (CONTRACT §9). Default: an empty plant."))
 
 
 class CSVRenderer(renderers.BaseRenderer):

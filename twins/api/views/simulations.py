@@ -28,6 +28,7 @@ class SimulationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         qs = simulations_for_user(user=self.request.user).select_related("layout", "created_by")
         if self.action == "list":
+            qs = qs.filter(experiment_point__isnull=True)  # an experiment's points are listed with it
             for param, field in (("layout", "layout_id"), ("factory", "layout__factory_id")):
                 value = int_param(self.request, param)
                 if value is not None:
