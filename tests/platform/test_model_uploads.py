@@ -59,6 +59,10 @@ def test_an_embedded_gltf_is_accepted(people, client_for, press):
     ("press.glb", b"glTF" + struct.pack("<II", 2, 9999) + b"0" * 20, "inconsistent"),
     ("press.gltf", b"{not json", "not valid JSON"),
     ("press.gltf", json.dumps({"asset": {"version": "2.0"}, "buffers": [{"uri": "http://evil/x.bin", "byteLength": 4}]}).encode(), "embed"),
+    # Found by the fuzzer (500s before): an asset that is not an object, buffers that are not objects, deep JSON.
+    ("press.gltf", json.dumps({"asset": 1}).encode(), "not a glTF 2.0"),
+    ("press.gltf", json.dumps({"asset": {"version": "2.0"}, "buffers": [1]}).encode(), "buffers"),
+    ("press.gltf", b"[" * 5000 + b"]" * 5000, "not valid JSON"),
 ])
 def test_bad_files_are_rejected_and_nothing_is_stored(people, client_for, press, name, content, why):
     response = upload(client_for(people["staff"]), press, name, content)

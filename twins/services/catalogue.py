@@ -86,11 +86,15 @@ def validate_model_file(content: bytes, filename: str) -> None:
     elif lower.endswith(".gltf"):
         try:
             doc = json.loads(content.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise Invalid("This .gltf is not valid JSON.", errors={"model_file": ["Not JSON."]}) from None
-        if not isinstance(doc, dict) or str(doc.get("asset", {}).get("version", "")).split(".")[0] != "2":
+        asset = doc.get("asset") if isinstance(doc, dict) else None
+        if not isinstance(asset, dict) or str(asset.get("version", "")).split(".")[0] != "2":
             raise Invalid("This is not a glTF 2.0 document.", errors={"model_file": ["Not glTF 2.0."]})
-        for buffer in doc.get("buffers", []):
+        buffers = doc.get("buffers", [])
+        if not isinstance(buffers, list) or not all(isinstance(b, dict) for b in buffers):
+            raise Invalid("This glTF's buffers are not a list of objects.", errors={"model_file": ["Bad buffers."]})
+        for buffer in buffers:
             if not str(buffer.get("uri", "")).startswith("data:"):
                 raise Invalid("A .gltf must embed its buffers (data: URIs); upload a .glb instead.", errors={"model_file": ["External buffers."]})
         try:
