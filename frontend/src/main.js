@@ -25,6 +25,7 @@ import { HelpPanel } from './ui/HelpPanel.js';
 import { Viewpoints } from './ui/Viewpoints.js';
 import { Minimap } from './ui/Minimap.js';
 import { Compass } from './ui/Compass.js';
+import { Legend } from './ui/Legend.js';
 import { installShortcuts } from './ui/Shortcuts.js';
 import { h } from './util/dom.js';
 import { setupCollaboration } from './ui/Collaboration.js';
@@ -304,7 +305,9 @@ async function startWorkspace(root, user, layoutId) {
   setupCollaboration({ editor, view, ui, transport, user, layoutId, hooks, gizmo });
   setupLayoutChecks({ editor, view, ui, hooks });
   setupReview({ editor, view, ui, transport, user, layoutId, hooks });
-  setupSimulationAndTwins({ editor, view, ui, transport, user, layoutId, hooks });
+  const { simulation } = setupSimulationAndTwins({ editor, view, ui, transport, user, layoutId, hooks });
+  hooks.legend = new Legend(ui.overlays, editor, simulation.overlay);
+  hooks.legend.render();
   setupExperiments({ editor, ui, hooks });
   setupForecastAndCalibration({ editor, ui, hooks });
 }

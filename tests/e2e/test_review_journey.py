@@ -59,7 +59,7 @@ def _journey(alice, maggie, baseline):
 
     alice.get_by_test_id("kpi-toggle").click()
     alice.get_by_test_id("run-horizon").fill("1")
-    alice.get_by_test_id("run-warmup").fill("0.25")
+    alice.get_by_test_id("run-warmup").fill("15")  # minutes, as in every form
     alice.get_by_test_id("run-replications").fill("3")
     alice.get_by_test_id("run-seed").fill("7")
     alice.get_by_test_id("run-both").click()

@@ -3,12 +3,11 @@
 // An operator pool (CONTRACT §7) is drawn as the crew it is: its `capacity` workers, the first at the asset's
 // position and the others in a ring around it, all in one more InstancedMesh per operator type.
 import * as THREE from 'three';
-import { geometryForType, proxyGeometryForType, STATUS_COLORS } from './AssetGeometry.js';
+import { geometryForType, proxyGeometryForType } from './AssetGeometry.js';
 
 const SELECTED = new THREE.Color('#38bdf8');
 const HOVER = new THREE.Color('#ffffff');
 const tmpColor = new THREE.Color();
-const tmpStatus = new THREE.Color();
 const m4 = new THREE.Matrix4();
 const q = new THREE.Quaternion();
 const pos = new THREE.Vector3();
@@ -208,13 +207,10 @@ export class AssetMeshes {
 
   colorFor(asset, entry) {
     // glTF models keep their authored colours (white instance base); procedural shapes take the type colour.
+    // A twin's status is never painted on the body (a red dock would read as "down"): the status ring on the
+    // floor and the beacon above show it (Overlays.TwinBeacons).
     const neutral = entry.parts && entry.parts[0] && entry.parts[0].neutralInstanceColor;
     tmpColor.set(neutral ? '#ffffff' : entry.type.color || '#8899aa');
-    const twin = this.editor.twinOf(asset);
-    if (twin && twin.status && STATUS_COLORS[twin.status]) {
-      tmpStatus.set(STATUS_COLORS[twin.status]);
-      tmpColor.lerp(tmpStatus, 0.85);
-    }
     if (this.selected.has(asset.id)) tmpColor.lerp(SELECTED, 0.55);
     else if (this.hovered === asset.id) tmpColor.lerp(HOVER, 0.25);
     return tmpColor;

@@ -1,5 +1,8 @@
 // HTML name labels for the nearest and the selected assets (never all 5,000), fading with distance,
 // plus the floor's dimension marks and twin badges. DOM labels cost no draw calls and stay crisp.
+// Decluttered by distance and priority: the selection and annotated assets first, then the stations a
+// planner reads the line by, then buffers, conveyors and people, and decor last (only when close); a
+// label that would overlap one already placed is left out.
 import * as THREE from 'three';
 import { STATUS_COLORS } from './AssetGeometry.js';
 
@@ -7,6 +10,8 @@ const MAX_LABELS = 40;
 const FADE_NEAR = 18;
 const FADE_FAR = 45;
 const v = new THREE.Vector3();
+// A label of lower priority counts as this much farther away (squared distances are weighted).
+const KIND_WEIGHT = { source: 1, machine: 1, assembly: 1, robot: 1, sink: 1, buffer: 2.2, conveyor: 3, operator: 2.2, decor: 6 };
 
 export class Labels {
   constructor(container, editor, poseOf) {
@@ -75,7 +80,7 @@ export class Labels {
         const p = this.poseOf(asset.id) || asset;
         const dx = p.x - cam.x;
         const dz = p.z - cam.z;
-        const d2 = dx * dx + dz * dz + cam.y * cam.y * 0.25;
+        const d2 = (dx * dx + dz * dz + cam.y * cam.y * 0.25) * (KIND_WEIGHT[(editor.types.get(asset.asset_type) || {}).kind] || 1);
         if (d2 > fadeFar * fadeFar) continue;
         best.push([d2, asset.id]);
       }

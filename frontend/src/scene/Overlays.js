@@ -49,8 +49,13 @@ export class ProblemOutline extends SelectionOutline {
   }
 }
 
+// A bound asset's live status: a ring on the floor around its footprint and a beacon above it, in the status
+// colours (never on the body, whose colour is its type's). Two draw calls whatever the number of twins.
 export class TwinBeacons {
   constructor() {
+    this.ringGeometry = new THREE.RingGeometry(0.86, 1, 40).rotateX(-Math.PI / 2);
+    this.ringMaterial = new THREE.MeshBasicMaterial({ transparent: true, opacity: 0.9, depthWrite: false, side: THREE.DoubleSide, toneMapped: false });
+    this.rings = null;
     this.geometry = new THREE.SphereGeometry(0.22, 12, 8);
     this.geometry.setAttribute('color', new THREE.BufferAttribute(new Float32Array(this.geometry.attributes.position.count * 3).fill(1), 3));
     this.material = new THREE.MeshLambertMaterial({ emissive: '#333333', vertexColors: true });
@@ -73,12 +78,30 @@ export class TwinBeacons {
       this.mesh.frustumCulled = false;
       this.mesh.name = 'TwinBeaconMeshes';
       this.group.add(this.mesh);
+      if (this.rings) {
+        this.group.remove(this.rings);
+        this.rings.dispose();
+      }
+      this.rings = new THREE.InstancedMesh(this.ringGeometry, this.ringMaterial, this.capacity);
+      this.rings.frustumCulled = false;
+      this.rings.renderOrder = 3;
+      this.rings.name = 'TwinStatusRings';
+      this.group.add(this.rings);
     }
     items.forEach(({ pose, type, status }, i) => {
+      this.color.set(STATUS_COLORS[status] || STATUS_COLORS.unknown);
       this.m4.makeTranslation(pose.x, (type ? type.height_m : 1) + 0.45, pose.z);
       this.mesh.setMatrixAt(i, this.m4);
-      this.mesh.setColorAt(i, this.color.set(STATUS_COLORS[status] || STATUS_COLORS.unknown));
+      this.mesh.setColorAt(i, this.color);
+      const r = type ? Math.hypot(type.width_m, type.depth_m) / 2 + 0.35 : 1;
+      this.m4.makeScale(r, 1, r).setPosition(pose.x, 0.035, pose.z);
+      this.rings.setMatrixAt(i, this.m4);
+      this.rings.setColorAt(i, this.color);
     });
+    this.rings.count = items.length;
+    this.rings.visible = items.length > 0;
+    this.rings.instanceMatrix.needsUpdate = true;
+    if (this.rings.instanceColor) this.rings.instanceColor.needsUpdate = true;
     this.mesh.count = items.length;
     this.mesh.visible = items.length > 0;
     this.mesh.instanceMatrix.needsUpdate = true;

@@ -69,10 +69,15 @@ export class Minimap {
       g.save();
       g.translate(ox + a.x * s, oz + a.z * s);
       g.rotate(-THREE.MathUtils.degToRad(a.rotation_deg || 0));
-      g.fillStyle = sel.has(a.id) ? '#0ea5e9' : twin && STATUS_COLORS[twin.status] ? STATUS_COLORS[twin.status] : t.color;
+      g.fillStyle = sel.has(a.id) ? '#0ea5e9' : t.color;
+      g.strokeStyle = twin && STATUS_COLORS[twin.status] ? STATUS_COLORS[twin.status] : 'transparent'; // status as a ring, as in 3D
       const w = Math.max(1.5, t.width_m * s);
       const d = Math.max(1.5, t.depth_m * s);
       g.fillRect(-w / 2, -d / 2, w, d);
+      if (twin && STATUS_COLORS[twin.status]) {
+        g.lineWidth = 1.5;
+        g.strokeRect(-w / 2 - 1.5, -d / 2 - 1.5, w + 3, d + 3);
+      }
       g.restore();
     }
     this.dirty = false;

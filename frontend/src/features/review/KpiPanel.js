@@ -3,6 +3,7 @@
 import { h, clear } from '../../util/dom.js';
 import { ReviewApi, ROLE_RANK } from './api.js';
 import { fmtStat, fmtDelta, verdict, kpiChart, num } from './kpi.js';
+import { WARMUP_UNIT } from '../../util/format.js';
 
 const DONE = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -10,14 +11,14 @@ export function kpiTable(data, { testid = 'kpi-table' } = {}) {
   const body = h('tbody');
   for (const r of data.kpis || []) {
     const v = verdict(r);
-    const unit = r.unit === 'fraction' ? '%' : r.unit;
+    const unit = r.unit === 'fraction' ? '%' : r.unit === 's' ? '' : r.unit;
     body.append(
       h(
         'tr',
         { testid: 'kpi-row', dataset: { key: r.key, significant: String(r.significant), improved: String(r.improved) } },
         h('th', {}, r.label, h('div', { class: 'muted small' }, unit)),
-        h('td', { class: 'num' }, fmtStat(r.layout, r.unit === 'fraction' ? 'fraction' : '')),
-        h('td', { class: 'num' }, fmtStat(r.against, r.unit === 'fraction' ? 'fraction' : '')),
+        h('td', { class: 'num' }, fmtStat(r.layout, r.unit === 'fraction' || r.unit === 's' ? r.unit : '')),
+        h('td', { class: 'num' }, fmtStat(r.against, r.unit === 'fraction' || r.unit === 's' ? r.unit : '')),
         h('td', { class: `num delta ${r.improved === true ? 'better' : r.improved === false ? 'worse' : ''}`, testid: `kpi-delta-${r.key}` }, fmtDelta(r), h('div', { class: `verdict ${v.cls}`, testid: `kpi-verdict-${r.key}` }, v.text)),
       ),
     );
@@ -32,8 +33,8 @@ export function kpiList(data) {
     { class: 'kpi-list', testid: 'kpi-table' },
     (data.kpis || []).map((r) => {
       const v = verdict(r);
-      const unit = r.unit === 'fraction' ? '' : r.unit;
-      const fmt = (s) => fmtStat(s, r.unit === 'fraction' ? 'fraction' : '');
+      const unit = r.unit === 'fraction' || r.unit === 's' ? '' : r.unit;
+      const fmt = (s) => fmtStat(s, r.unit === 'fraction' || r.unit === 's' ? r.unit : '');
       return h(
         'div',
         { class: 'kpi-item', testid: 'kpi-row', dataset: { key: r.key, significant: String(r.significant), improved: String(r.improved) } },
@@ -66,7 +67,7 @@ export class KpiPanel {
       return [input, h('label', { class: 'kpi-field' }, h('span', { class: 'muted small' }, label), input)];
     };
     [this.horizon, this.horizonField] = field('Horizon (h)', 'run-horizon', 8, { min: 0.1, step: 0.5 });
-    [this.warmup, this.warmupField] = field('Warm-up (h)', 'run-warmup', 0.5, { min: 0, step: 0.5 });
+    [this.warmup, this.warmupField] = field(`Warm-up (${WARMUP_UNIT.unit})`, 'run-warmup', 30, { min: 0, step: 5 });
     [this.reps, this.repsField] = field('Replications', 'run-replications', 10, { min: 2, max: 200, step: 1 });
     [this.seed, this.seedField] = field('Seed', 'run-seed', 1 + Math.floor(Math.random() * 99999), { min: 0, step: 1 });
     this.runBtn = h('button', { class: 'primary', testid: 'run-both' }, 'Run both');
@@ -126,7 +127,7 @@ export class KpiPanel {
     const hours = (input, fallback) => (Number.isFinite(Number(input.value)) && input.value !== '' ? Number(input.value) : fallback) * 3600;
     return {
       horizon_s: hours(this.horizon, 8),
-      warmup_s: hours(this.warmup, 0),
+      warmup_s: (Number.isFinite(Number(this.warmup.value)) && this.warmup.value !== '' ? Number(this.warmup.value) : 0) * WARMUP_UNIT.scale,
       replications: Math.max(1, Math.round(Number(this.reps.value) || 10)),
       seed: Math.max(0, Math.round(Number(this.seed.value) || 1)),
     };

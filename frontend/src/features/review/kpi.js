@@ -1,4 +1,7 @@
 // KPI formatting and the comparison chart, shared by the KPI panel, the scenario list and the review pack.
+// Durations and rates are written by util/format.js, as in every other panel.
+import { duration, rate, stat } from '../../util/format.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 
 export function num(v, digits = 1) {
@@ -12,6 +15,7 @@ export function fmtStat(s, unit = '') {
   if (!s || s.mean === null || s.mean === undefined) return '—';
   const u = unit === 'fraction' ? '' : unit ? ` ${unit}` : '';
   if (unit === 'fraction') return `${num(s.mean * 100, 1)} %`;
+  if (unit === 's') return stat(s, 's');
   return s.ci95 !== null && s.ci95 !== undefined ? `${num(s.mean)} ± ${num(s.ci95)}${u}` : `${num(s.mean)}${u}`;
 }
 
@@ -19,7 +23,7 @@ export function fmtDelta(row) {
   if (row.delta === null || row.delta === undefined) return '—';
   if (Math.abs(row.delta) < 1e-12) return '0';
   const sign = row.delta > 0 ? '+' : '';
-  const value = row.unit === 'fraction' ? `${sign}${num(row.delta * 100, 1)} pts` : `${sign}${num(row.delta)}`;
+  const value = row.unit === 'fraction' ? `${sign}${num(row.delta * 100, 1)} pts` : row.unit === 's' ? `${sign}${duration(row.delta)}` : `${sign}${num(row.delta)}`;
   const pct = row.delta_pct === null || row.delta_pct === undefined ? '' : ` (${row.delta_pct > 0 ? '+' : ''}${num(row.delta_pct, 1)} %)`;
   return value + pct;
 }
@@ -38,8 +42,8 @@ export function kpiSummary(sim) {
   if (!sim || !sim.kpis) return null;
   const k = sim.kpis;
   const parts = [];
-  if (k.throughput_per_hour) parts.push(`${num(k.throughput_per_hour.mean)} parts/h`);
-  if (k.lead_time_s) parts.push(`lead ${num(k.lead_time_s.mean, 0)} s`);
+  if (k.throughput_per_hour) parts.push(rate(k.throughput_per_hour.mean));
+  if (k.lead_time_s) parts.push(`lead ${duration(k.lead_time_s.mean)}`);
   if (k.wip) parts.push(`WIP ${num(k.wip.mean)}`);
   if (k.bottleneck && k.bottleneck.name) parts.push(`bottleneck ${k.bottleneck.name}${k.bottleneck_utilization ? ` ${num(k.bottleneck_utilization.mean * 100, 0)} %` : ''}`);
   return parts.join(' · ');

@@ -6,14 +6,8 @@ import { h } from '../../util/dom.js';
 
 const charts = new WeakMap();
 
-export function fmtDuration(s) {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '—';
-  const a = Math.abs(s);
-  if (a >= 86400) return `${(s / 86400).toFixed(a >= 864000 ? 0 : 1)} d`;
-  if (a >= 3600) return `${(s / 3600).toFixed(a >= 36000 ? 0 : 1)} h`;
-  if (a >= 60) return `${(s / 60).toFixed(a >= 600 ? 0 : 1)} min`;
-  return `${s.toFixed(a >= 10 ? 0 : 1)} s`;
-}
+// The workspace's one duration formatter (util/format.js), under the name the panels import.
+export { duration as fmtDuration } from '../../util/format.js';
 
 // A line chart. `series`: [{label, color, values, dash?, points?, band?}]; x in seconds (simulated or epoch).
 export function lineChart(container, { testid, title, x, series, time = false, height = 140, yLabel = '', bands = [] }) {

@@ -2,6 +2,7 @@
 // utilisation or by its state at the playback time, and a pulsing ring under the bottleneck. One draw call
 // for the shells, one for the ring; nothing in the editor's state changes.
 import * as THREE from 'three';
+import { Signal } from '../../util/Signal.js';
 
 const PAD = 0.25;
 const NOTE = 'bottleneck';
@@ -14,14 +15,17 @@ const yAxis = new THREE.Vector3(0, 1, 0);
 
 export const STATE_COLORS = { working: '#22c55e', setup: '#14b8a6', waiting_operator: '#a855f7', idle: '#eab308', blocked: '#f97316', down: '#ef4444', off_shift: '#94a3b8' };
 
-// Utilisation (0..1) on a blue → green → yellow → red scale.
+// Utilisation (0..1) on a scheme of its own: one hue from pale to deep navy, so that it never reads as a
+// state or a twin status (green, yellow, orange, red, purple) nor as a type colour. The legend shows it.
+export const UTIL_STOPS = [
+  [0, '#e0f2fe'],
+  [0.5, '#38bdf8'],
+  [0.8, '#1d4ed8'],
+  [1, '#172554'],
+];
+
 export function utilColor(u) {
-  const stops = [
-    [0, '#3b82f6'],
-    [0.5, '#22c55e'],
-    [0.8, '#eab308'],
-    [1, '#dc2626'],
-  ];
+  const stops = UTIL_STOPS;
   const v = Math.max(0, Math.min(1, u || 0));
   for (let i = 1; i < stops.length; i++) {
     if (v <= stops[i][0]) {
@@ -47,6 +51,8 @@ export class StationOverlay {
     this.mesh = null;
     this.capacity = 0;
     this.colors = new Map(); // asset id -> '#rrggbb'
+    this.mode = null; // 'utilisation' | 'states' while shown: which legend applies
+    this.changed = new Signal();
     this.bottleneck = null;
     const ringGeo = new THREE.RingGeometry(0.82, 1, 48);
     ringGeo.rotateX(-Math.PI / 2);
@@ -62,7 +68,11 @@ export class StationOverlay {
   }
 
   // colors: Map(asset id -> css colour); bottleneck: asset id or null.
-  show(colors, bottleneck = null) {
+  show(colors, bottleneck = null, mode = 'utilisation') {
+    if (mode !== this.mode || !this.group.visible) {
+      this.mode = mode;
+      queueMicrotask(() => this.changed.dispatch(this.mode));
+    }
     this.colors = new Map(colors);
     this.bottleneck = bottleneck;
     this.group.visible = true;
@@ -71,6 +81,10 @@ export class StationOverlay {
   }
 
   hide() {
+    if (this.mode !== null) {
+      this.mode = null;
+      this.changed.dispatch(null);
+    }
     this.group.visible = false;
     this.colors = new Map();
     this.bottleneck = null;

@@ -8,6 +8,7 @@ import { ResultsView } from './results.js';
 import { CompareView, runLabel } from './compare.js';
 import { StationOverlay } from './overlay.js';
 import { FX_ICONS } from './icons.js';
+import { stat } from '../../util/format.js';
 
 const POLL_MS = 1500;
 
@@ -209,7 +210,7 @@ export class SimulationPanel {
         h('span', { class: `fx-chip ${run.status}` }, run.status),
         h('span', {}, runLabel(run)),
         h('span', { class: 'muted small' }, run.created_by || ''),
-        h('span', { class: 'fx-htp' }, tp ? `${fmt(tp.mean, 1)} ± ${fmt(tp.ci95, 1)} /h` : ACTIVE.has(run.status) ? `${Math.round((run.progress || 0) * 100)}%` : ''),
+        h('span', { class: 'fx-htp' }, tp ? stat(tp, 'per_hour') : ACTIVE.has(run.status) ? `${Math.round((run.progress || 0) * 100)}%` : ''),
       );
       row.addEventListener('click', () => (run.status === 'succeeded' ? this.show(run.id) : ((this.tracked = run.id), this.renderProgress(), run.error && this.showError(`Run #${run.id} failed: ${run.error}`))));
       this.history.append(row);

@@ -4,6 +4,7 @@
 import { h, fmt } from '../../util/dom.js';
 import '../../styles/line-model.css';
 import { lineChart, destroyChart, fmtDuration } from './charts.js';
+import { rate, stat } from '../../util/format.js';
 import { SimApi } from './api.js';
 import { STATE_COLORS, utilColor } from './overlay.js';
 
@@ -22,7 +23,7 @@ export function stationAsset(editor, station) {
 
 export function kpiText(r) {
   return {
-    throughput: `${fmt(r.throughput_per_hour.mean, 1)} ± ${fmt(r.throughput_per_hour.ci95, 1)} /h`,
+    throughput: stat(r.throughput_per_hour, 'per_hour'),
     lead: `${fmtDuration(r.lead_time_s.mean)} ± ${fmtDuration(r.lead_time_s.ci95)}`,
     p95: fmtDuration(r.lead_time_s.p95),
     wip: `${fmt(r.wip.mean, 1)} ± ${fmt(r.wip.ci95, 1)} parts`,
@@ -113,7 +114,7 @@ export class ResultsView {
       h('div', { class: 'fx-kpi', testid: 'sim-kpi-throughput' }, h('label', {}, 'Throughput (95% CI)'), h('b', {}, k.throughput)),
       h('div', { class: 'fx-kpi', testid: 'sim-kpi-lead' }, h('label', {}, 'Lead time (mean ± CI)'), h('b', {}, k.lead), h('small', {}, `p95 ${k.p95}`)),
       h('div', { class: 'fx-kpi', testid: 'sim-kpi-wip' }, h('label', {}, 'WIP (95% CI)'), h('b', {}, k.wip)),
-      r.scrap_per_hour && r.scrap_per_hour.mean > 0 ? h('div', { class: 'fx-kpi', testid: 'sim-kpi-scrap' }, h('label', {}, 'Scrap (95% CI)'), h('b', {}, ci(r.scrap_per_hour, ' /h'))) : null,
+      r.scrap_per_hour && r.scrap_per_hour.mean > 0 ? h('div', { class: 'fx-kpi', testid: 'sim-kpi-scrap' }, h('label', {}, 'Scrap (95% CI)'), h('b', {}, stat(r.scrap_per_hour, 'per_hour'))) : null,
     );
     const stations = (r.stations || []).filter((s) => s.kind !== 'sink');
     const bn = stations.find((s) => s.asset === r.bottleneck) || (r.stations || []).find((s) => s.asset === r.bottleneck);
@@ -134,7 +135,7 @@ export class ResultsView {
       h(
         'div',
         { class: `fx-urow${s.asset === r.bottleneck ? ' bottleneck' : ''}`, testid: 'sim-util-row', dataset: { asset: String(s.asset) } },
-        h('button', { class: 'link fx-uname', title: `${s.name}: ${fmt(s.throughput_per_hour, 1)} parts/h, mean queue ${fmt(s.mean_queue, 2)}`, onclick: () => this.focus(stationAsset(this.editor, s)) }, s.name),
+        h('button', { class: 'link fx-uname', title: `${s.name}: ${rate(s.throughput_per_hour)}, mean queue ${fmt(s.mean_queue, 2)}`, onclick: () => this.focus(stationAsset(this.editor, s)) }, s.name),
         utilBar(s.utilization),
         h('span', { class: 'fx-upct' }, pct(s.utilization.working)),
       ),
@@ -260,8 +261,8 @@ export class ResultsView {
     const r = this.run.results;
     const bn = (r.stations || []).find((s) => s.asset === r.bottleneck);
     const bnAsset = bn ? stationAsset(this.editor, bn) : null;
-    if (this.mode === 'playback' && r.playback) this.overlay.show(this.stateColors(this.frame || 0), bnAsset);
-    else this.overlay.show(this.utilColors(), bnAsset);
+    if (this.mode === 'playback' && r.playback) this.overlay.show(this.stateColors(this.frame || 0), bnAsset, 'states');
+    else this.overlay.show(this.utilColors(), bnAsset, 'utilisation');
   }
 
   focus(assetId) {
