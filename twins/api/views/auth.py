@@ -38,7 +38,7 @@ class LoginView(APIView):
     authentication_classes = []
     parser_classes = [FastJSONParser]
 
-    @extend_schema(request=LoginSerializer, responses={200: UserSerializer, 400: DetailSerializer, 415: DetailSerializer, 429: DetailSerializer})
+    @extend_schema(request=LoginSerializer, responses={200: UserSerializer, 400: DetailSerializer, 429: DetailSerializer})
     def post(self, request):
         user, error = _authenticate(request)
         if error:
@@ -51,7 +51,7 @@ class LoginView(APIView):
 class LogoutView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={200: DetailSerializer, 401: DetailSerializer})
+    @extend_schema(request=None, responses={200: DetailSerializer})
     def post(self, request):
         """Ends the session; called with a token, revokes that token too. Either way the user's sockets close."""
         user = request.user if request.user.is_authenticated else None
@@ -84,14 +84,14 @@ class TokenView(APIView):
     def get_permissions(self):
         return [AllowAny()] if self._posting() else [IsAuthenticated()]
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer, 400: DetailSerializer, 415: DetailSerializer, 429: DetailSerializer})
+    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer, 400: DetailSerializer, 429: DetailSerializer})
     def post(self, request):
         user, error = _authenticate(request)
         if error:
             return error
         return Response(_token_body(api_token_issue(user=user)))
 
-    @extend_schema(request=None, responses={204: None, 401: DetailSerializer})
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request):
         api_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -100,7 +100,7 @@ class TokenView(APIView):
 class TokenRotateView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: TokenSerializer, 401: DetailSerializer})
+    @extend_schema(request=None, responses={200: TokenSerializer})
     def post(self, request):
         """A new token for the caller; the old one (and every socket of the user) stops at once."""
         return Response(_token_body(api_token_rotate(user=request.user)))
