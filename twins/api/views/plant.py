@@ -45,8 +45,9 @@ class FactoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         factory_update(factory=factory, changes=body_dict(request), by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=factory.pk)).data)
 
+    # 400 is the schema hook's Error (a failed validation names its fields, without a `detail`).
     @extend_schema(request=MemberSerializer, responses={200: MemberPageSerializer, 201: MemberAddedSerializer,
-                                                        400: DetailSerializer, 403: DetailSerializer, 409: DetailSerializer})
+                                                        403: DetailSerializer, 409: DetailSerializer})
     @action(detail=True, methods=["get", "post"])
     def members(self, request, pk=None):
         factory = self.get_object()
