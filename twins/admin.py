@@ -3,10 +3,14 @@ broadcast) go through the same services as the API, via save_model/delete_model 
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from .errors import ServiceError
 from .models import (Alarm, AlarmRule, Asset, AssetType, Connection, Experiment, ExperimentPoint, Factory, Layout, Membership,
                      SimulationReplication, SimulationRun, TelemetryPoint, TelemetryRollup, Twin)
+from .services.aas import factory_aas_import
 from .services.alarms import alarm_rule_create, alarm_rule_delete, alarm_rule_update
 from .services.assets import asset_create, asset_delete, asset_update
 from .services.catalogue import asset_type_save, asset_type_set_model
@@ -78,13 +82,49 @@ class MembershipInline(admin.TabularInline):
 FACTORY_FIELDS = ["name", "description", "floor_width_m", "floor_depth_m"]
 
 
+class AasImportForm(forms.Form):
+    file = forms.FileField(help_text="An AAS V3.0 environment in JSON, at most a few MB.")
+
+
 @admin.register(Factory)
 class FactoryAdmin(ServiceAdmin):
     list_display = ["name", "slug", "floor_width_m", "floor_depth_m", "baseline_layout", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ["baseline_layout", "created_at"]
+    readonly_fields = ["baseline_layout", "created_at", "asset_administration_shell"]
     inlines = [MembershipInline]
+
+    @admin.display(description="Asset Administration Shell")
+    def asset_administration_shell(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html('<a href="/api/factories/{}/aas/">Download (AAS V3.0 JSON)</a> · <a href="{}">Import…</a>',
+                           obj.pk, reverse("admin:twins_factory_import_aas", args=[obj.pk]))
+
+    def get_urls(self):
+        return [path("<int:pk>/import-aas/", self.admin_site.admin_view(self.import_aas), name="twins_factory_import_aas"),
+                *super().get_urls()]
+
+    def import_aas(self, request, pk):
+        """The import through the same service as POST /api/factories/{id}/aas/ (owner; staff for the catalogue)."""
+        factory = Factory.objects.get(pk=pk)
+        form = AasImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            raw = form.cleaned_data["file"].read()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                messages.error(request, "The file is not UTF-8 text: export the environment as JSON.")
+            else:
+                result = service_call(request, factory_aas_import, factory=factory, text=text, by=request.user)
+                if result is not None:
+                    t, a = result["twins"], result["asset_types"]
+                    messages.success(request, f"Imported: {len(t['created'])} twins created, {len(t['existing'])} already there; "
+                                              f"{len(a['created'])} asset types created, {len(a['updated'])} updated, "
+                                              f"{len(a['unchanged'])} unchanged.")
+                    return HttpResponseRedirect(reverse("admin:twins_factory_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "factory": factory, "form": form, "title": "Import AAS"}
+        return TemplateResponse(request, "admin/twins/factory/import_aas.html", context)
 
     def get_readonly_fields(self, request, obj=None):
         # The slug is chosen once, at creation (factory_update cannot change it).

@@ -17,6 +17,13 @@ def test_login_page_logs_in_and_lists_the_demo_plant(stack, browser):
     page.wait_for_url(stack.base_url + "/")
     page.get_by_text("Demo Plant").first.wait_for(timeout=15_000)
     page.get_by_text("Baseline 2026").first.wait_for(timeout=15_000)
+    # The factory's twins and asset types download as an AAS environment (CONTRACT §10), from the page.
+    link = page.locator("[data-testid^=aas-download-]").first
+    href = link.get_attribute("href")
+    assert href.startswith("/api/factories/") and href.endswith("/aas/") and link.get_attribute("download")
+    with page.expect_download() as download:
+        link.click()
+    assert b"assetAdministrationShells" in open(download.value.path(), "rb").read()
     shot(page, "home-alice")
     context.close()
 

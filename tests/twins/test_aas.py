@@ -207,3 +207,26 @@ def test_what_the_sdk_or_the_catalogue_refuses_deep_inside_a_file_is_a_400_too(p
     width.update(value="2")
     response = client_for(people["staff"]).post(f"/api/factories/{plant.id}/aas/", document, format="json")
     assert response.status_code == 200, response.content
+
+
+def test_the_admin_imports_an_environment_through_the_service_and_links_the_download(plant, people, client):
+    """The admin's "Import…" page of a factory: the same service as the API (audit entry, same answer),
+    refusals shown as messages; the change page links the download and the import."""
+    staff = people["staff"]
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(people["olivia"])
+    document = export(client, plant)
+    empty = make_factory(name="Empty Plant", slug="empty-plant", members={people["olivia"]: Role.OWNER, staff: Role.OWNER})
+    client.force_login(staff)
+    change = client.get(f"/admin/twins/factory/{empty.id}/change/")
+    assert f"/api/factories/{empty.id}/aas/".encode() in change.content and b"import-aas" in change.content
+    upload = SimpleUploadedFile("plant.aas.json", json.dumps(document).encode(), content_type="application/json")
+    response = client.post(f"/admin/twins/factory/{empty.id}/import-aas/", {"file": upload}, follow=True)
+    assert response.status_code == 200
+    assert b"twins created" in response.content
+    assert Twin.objects.filter(factory=empty, key="cnc-1").exists()
+    assert AuditEntry.objects.filter(factory_id=empty.id, action="twin.create").exists()
+    bad = SimpleUploadedFile("bad.json", b'{"assetAdministrationShells": 7}', content_type="application/json")
+    response = client.post(f"/admin/twins/factory/{empty.id}/import-aas/", {"file": bad}, follow=True)
+    assert b"not an AAS V3.0 environment" in response.content or b"nothing to import" in response.content

@@ -36,7 +36,10 @@ export async function renderHome(root, user) {
         h(
           'section',
           { class: 'factory-card', testid: `factory-${f.slug || f.id}`, dataset: { factoryId: f.id } },
-          h('div', { class: 'factory-head' }, h('h2', {}, f.name), h('span', { class: 'chip' }, f.my_role || ''), h('span', { class: 'muted' }, `${f.floor_width_m} × ${f.floor_depth_m} m`)),
+          h('div', { class: 'factory-head' }, h('h2', {}, f.name), h('span', { class: 'chip' }, f.my_role || ''), h('span', { class: 'muted' }, `${f.floor_width_m} × ${f.floor_depth_m} m`),
+            // The factory's twins and asset types as an Asset Administration Shell file (docs/interfaces/aas.md).
+            h('a', { href: `/api/factories/${f.id}/aas/`, download: `${f.slug || f.id}-aas.json`, class: 'aas-download', testid: `aas-download-${f.id}`,
+              title: 'Download the twins and asset types as an Asset Administration Shell (AAS V3.0) environment' }, 'AAS ⤓')),
           f.description ? h('p', { class: 'muted' }, f.description) : null,
           layouts,
         ),
