@@ -7,10 +7,11 @@ uses a private broker database and queue, and starts `celery -A metaverse worker
 2-core machine, 2 single-process workers are what the fan-out can use). The grid varies what an engineer
 would: the CNC operator pool (1, 2, 3 workers), the buffer in front of Press-1 (1, 2, 4 slots) and the bar
 stock's interarrival time (50, 60, 70 s). Each configuration is timed from `experiment_create` to the
-experiment's `succeeded` in the database. Baseline in the same run: the same 27 point models simulated in
-this process with `runner.simulate()` (one core, no Celery, no database): what the workers' time is made of
-besides simulating is the dispatch overhead, reported per point. Every point's results must be equal, number
-for number, on 1 worker, on 2 and in-process.
+experiment's `succeeded` in the database, 1 and 2 workers taking turns. Baseline in the same run: the same
+27 point models simulated in this process with `runner.simulate()` (one core, no Celery, no database): what
+the workers' time is made of besides simulating is the dispatch overhead, reported per point. Every point's results must be equal, number
+for number, on 1 worker, on 2 and in-process. `BENCH_WORKER_LOG=INFO` leaves each task's time in
+var/bench-experiments-worker*.log.
 """
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def start_workers(n: int) -> list[subprocess.Popen]:
         log = (ROOT / "var" / f"bench-experiments-worker{i}.log").open("wb")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "metaverse", "worker", "-Q", QUEUE, "-c", "1", "-P", "prefork",
-             "-n", f"bench{i}-{QUEUE}@%h", "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+             "-n", f"bench{i}-{QUEUE}@%h", "-l", os.environ.get("BENCH_WORKER_LOG", "WARNING"),
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     names = [f"bench{i}-{QUEUE}@{os.uname().nodename}" for i in range(n)]
     deadline = time.monotonic() + 120
@@ -150,22 +152,27 @@ def main() -> None:
                              warmup_s=body["warmup_s"], replications=REPS, seed=body["seed"]) for values in points]
     local_s = time.perf_counter() - t0
 
-    rows = {}
-    for n in (1, 2):
-        procs = start_workers(n)
-        try:
-            timed_experiment(layout, user, {**body, "name": f"warm-up {n}", "replications": 2})  # imports done
-            times = []
-            for k in range(repeat):
+    # 1 and 2 workers take turns, so that a change in the machine's load between them shows as spread in both
+    # rather than as a ratio; the load average is printed before and after.
+    load_before = os.getloadavg()
+    times = {1: [], 2: []}
+    for k in range(repeat):
+        for n in (1, 2):
+            procs = start_workers(n)
+            try:
+                timed_experiment(layout, user, {**body, "name": f"warm-up {n} #{k}", "replications": 2})  # imports done
                 elapsed, exp = timed_experiment(layout, user, {**body, "name": f"{n} worker(s) #{k}"})
-                times.append(elapsed)
+                times[n].append(elapsed)
                 got = point_results(exp)
                 if got != local:
                     bad = next(i for i, (a, b) in enumerate(zip(got, local)) if a != b)
                     raise SystemExit(f"{n} worker(s): point {bad} has different results than simulate() in-process")
-            rows[n] = statistics.median(times)
-        finally:
-            stop_workers(procs)
+            finally:
+                stop_workers(procs)
+    rows = {n: statistics.median(t) for n, t in times.items()}
+    print(f"load average (1, 5, 15 min) before {' '.join(f'{v:.1f}' for v in load_before)}, after "
+          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}; runs per configuration "
+          + "; ".join(f"{n}: {', '.join(f'{t:.1f}' for t in ts)} s" for n, ts in times.items()))
 
     count = len(points)
     visits = sum(r["station_visits"] for r in local)
