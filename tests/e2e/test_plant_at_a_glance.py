@@ -10,12 +10,10 @@ pytestmark = pytest.mark.e2e
 
 COLOURS = """(id) => {
   const m = window.metaverse, a = m.editor.getAsset(id), t = m.editor.typeOf(a);
-  const slot = m.view.assetMeshes.slots.get(a.id), c = slot.entry.meshes[0].getColorAt(slot.index, m.view.scene.background.clone());
   const rings = m.scene.getObjectByName('TwinStatusRings');
-  const ringOf = (i) => rings.getColorAt(i, m.view.scene.background.clone()).getHexString();
   const bound = [...m.editor.assets.values()].filter((x) => x.twin_key);
-  return { body: c.getHexString(), type: m.view.scene.background.clone().set(t.color).getHexString(),
-           ring: ringOf(bound.findIndex((x) => x.id === a.id)), rings: rings.count, bound: bound.length };
+  return { body: m.twinsLive.assetColor(a.id).slice(1), type: m.view.scene.background.clone().set(t.color).getHexString(),
+           ring: m.twinsLive.statusColor(a.id).slice(1), rings: rings.count, bound: bound.length };
 }"""
 
 

@@ -42,7 +42,7 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     olivia.close()  # fewer WebGL pages at once
     open_live_layout(victor, layout)
     asset = victor.evaluate("window.metaverse.findAsset('CNC-1').id")
-    before = victor.evaluate(f"window.metaverse.twinsLive.assetColor({asset})")
+    before = victor.evaluate(f"window.metaverse.twinsLive.statusColor({asset})")
     assert victor.get_by_test_id("alarm-unread").is_hidden()
 
     # Normal readings over the last minutes (the anomaly detector learns them), then the machine overheats.
@@ -50,14 +50,14 @@ def test_viewer_sees_status_colour_alarm_and_history_live(stack, open_as):
     now = datetime.now(timezone.utc)
     normal = [{"twin": "cnc-1", "ts": (now - timedelta(seconds=20 * (15 - i))).isoformat(), "values": {"temperature": 60.0 + (i % 3) * 0.2, "status": "running"}} for i in range(15)]
     assert json_ok(api(alice, "POST", "/api/telemetry/", {"factory": factory["id"], "points": normal}), 202)["accepted"] == 15
-    running = wait_until(victor, lambda: (victor.evaluate(f"window.metaverse.twinsLive.twinOf({asset})") or {}).get("status") == "running" and victor.evaluate(f"window.metaverse.twinsLive.assetColor({asset})"), message="running status")
+    running = wait_until(victor, lambda: (victor.evaluate(f"window.metaverse.twinsLive.twinOf({asset})") or {}).get("status") == "running" and victor.evaluate(f"window.metaverse.twinsLive.statusColor({asset})"), message="running status")
     t_sent = time.time()
     hot = [{"twin": "cnc-1", "values": {"temperature": 97.5, "status": "down"}}]
     json_ok(api(alice, "POST", "/api/telemetry/", {"factory": factory["id"], "points": hot}), 202)
 
     wait_until(victor, lambda: (victor.evaluate(f"window.metaverse.twinsLive.twinOf({asset})") or {}).get("status") == "down", message="down status")
     latency = time.time() - t_sent
-    down = victor.evaluate(f"window.metaverse.twinsLive.assetColor({asset})")
+    down = victor.evaluate(f"window.metaverse.twinsLive.statusColor({asset})")
     assert down != running and down != before
     assert rgb(down)[0] > rgb(running)[0] and rgb(down)[1] < rgb(running)[1], (before, running, down)
 

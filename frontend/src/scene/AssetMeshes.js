@@ -1,5 +1,10 @@
-// Draws every asset with one InstancedMesh per asset type (or per material of its glTF model), so draw
-// calls stay flat as the layout grows. Keeps assetId <-> (type, instance index) maps for picking.
+// Draws every asset with instanced meshes per asset type (or per material of its glTF model), so draw calls
+// stay flat as the layout grows: 20,000 assets are a few dozen draws. Each type keeps its instances in a
+// master array (assetId <-> index); what is drawn is compacted from it whenever the camera or an instance
+// changes: per instance, culled against the view frustum, and split by distance into a near level (the full
+// shape) and a far level (the type's box, or a glTF model's simplified far level). So a close-up of a big
+// plant draws only what is in view, in detail, and an overview draws everything as boxes. Picking maps a
+// drawn instance back to its asset.
 // An operator pool (CONTRACT §7) is drawn as the crew it is: its `capacity` workers, the first at the asset's
 // position and the others in a ring around it, all in one more InstancedMesh per operator type.
 import * as THREE from 'three';
@@ -15,6 +20,15 @@ const scl = new THREE.Vector3(1, 1, 1);
 const yAxis = new THREE.Vector3(0, 1, 0);
 const offset = new THREE.Vector3();
 const MAX_CREW = 24; // figures drawn per pool; a bigger pool still shows its size in the inspector
+const BLOB_MAX_ASSETS = 400;
+const frustum = new THREE.Frustum();
+const viewProj = new THREE.Matrix4();
+
+// Distance (m) from the camera within which an instance is drawn in full: small layouts always are.
+export function nearDistance(count) {
+  if (count <= 400) return Infinity;
+  return count <= 2500 ? 60 : 45;
+}
 
 export class AssetMeshes {
   constructor(editor, models = null, { blobShadows = false, cheap = false } = {}) {
@@ -31,28 +45,118 @@ export class AssetMeshes {
     this.hovered = null;
     this.poses = new Map(); // assetId -> preview pose while dragging
     this.onChange = () => {};
-    this.detailed = true;
+    this.changes = 0; // bumped by every instance write: the next cull() recompacts
+    this.culled = { changes: -1, camera: new Float32Array(32) };
+    this.drawn = { near: 0, far: 0 };
   }
 
-  // Far level of detail: every type drawn as its box when the camera is far away (big layouts); a glTF model
-  // by its simplified far level when the upload has one (Models: part.farGeometry).
-  setDetailed(detailed) {
-    if (detailed === this.detailed) return;
-    this.detailed = detailed;
-    for (const entry of this.entries.values()) this.applyDetail(entry);
-    this.onChange();
+  // The far shape of each part: a procedural type's box, a glTF model's far level when the upload has one,
+  // else none (that part is drawn in full at any distance).
+  farGeometries(entry) {
+    if (entry.parts.length === 1 && entry.parts[0].owned && !entry.parts[0].neutralInstanceColor) {
+      if (!entry.proxyGeometry) entry.proxyGeometry = proxyGeometryForType(entry.type);
+      return [entry.proxyGeometry];
+    }
+    return entry.parts.map((p) => p.farGeometry || null);
   }
 
-  applyDetail(entry) {
-    if (!entry.proxyGeometry) entry.proxyGeometry = proxyGeometryForType(entry.type);
-    const useProxy = !this.detailed && entry.parts.length === 1 && entry.parts[0].owned && !entry.parts[0].neutralInstanceColor;
-    const mesh = entry.meshes[0];
-    if (mesh) mesh.geometry = useProxy ? entry.proxyGeometry : entry.parts[0].geometry;
-    entry.parts.forEach((p, i) => {
-      if (p.farGeometry && entry.meshes[i]) entry.meshes[i].geometry = this.detailed ? p.geometry : p.farGeometry;
-    });
-    // Contact shadows only close up: from far away they are invisible but cost fill rate.
-    for (const m of entry.meshes) if (m.userData.noPick) m.visible = this.detailed;
+  // Compacts what is drawn from the master arrays: in the frustum, near or far. Cheap when nothing moved.
+  cull(camera, walking = false) {
+    camera.updateMatrixWorld();
+    viewProj.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse);
+    const sig = this.culled.camera;
+    let same = this.culled.changes === this.changes;
+    for (let k = 0; k < 16; k++) {
+      if (sig[k] !== viewProj.elements[k]) same = false;
+      sig[k] = viewProj.elements[k];
+    }
+    if (same) return false;
+    this.culled.changes = this.changes;
+    frustum.setFromProjectionMatrix(viewProj);
+    const planes = frustum.planes;
+    const near = walking ? 40 : nearDistance(this.slots.size);
+    const near2 = near * near;
+    const cx = camera.position.x;
+    const cy = camera.position.y;
+    const cz = camera.position.z;
+    let nNear = 0;
+    let nFar = 0;
+    for (const entry of this.entries.values()) {
+      const M = entry.master.matrix;
+      const C = entry.master.color;
+      const NM = entry.nearMatrix.array;
+      const NC = entry.nearColor.array;
+      const FM = entry.farMatrix ? entry.farMatrix.array : null;
+      const FC = entry.farColor ? entry.farColor.array : null;
+      const r = entry.radius;
+      const hy = entry.halfHeight;
+      let a = 0;
+      let b = 0;
+      const nearIds = entry.nearIds;
+      const farIds = entry.farIds;
+      nearIds.length = 0;
+      farIds.length = 0;
+      for (let i = 0; i < entry.ids.length; i++) {
+        const o = i * 16;
+        const x = M[o + 12];
+        const z = M[o + 14];
+        let inside = true;
+        for (let p = 0; p < 6; p++) {
+          const pl = planes[p];
+          if (pl.normal.x * x + pl.normal.y * hy + pl.normal.z * z + pl.constant < -r) {
+            inside = false;
+            break;
+          }
+        }
+        if (!inside) continue;
+        const dx = x - cx;
+        const dy = hy - cy;
+        const dz = z - cz;
+        if (!FM || dx * dx + dy * dy + dz * dz < near2) {
+          for (let k = 0; k < 16; k++) NM[a * 16 + k] = M[o + k];
+          NC[a * 3] = C[i * 3];
+          NC[a * 3 + 1] = C[i * 3 + 1];
+          NC[a * 3 + 2] = C[i * 3 + 2];
+          nearIds.push(entry.ids[i]);
+          a++;
+        } else {
+          for (let k = 0; k < 16; k++) FM[b * 16 + k] = M[o + k];
+          FC[b * 3] = C[i * 3];
+          FC[b * 3 + 1] = C[i * 3 + 1];
+          FC[b * 3 + 2] = C[i * 3 + 2];
+          farIds.push(entry.ids[i]);
+          b++;
+        }
+      }
+      this.upload(entry.nearMatrix, a * 16);
+      this.upload(entry.nearColor, a * 3);
+      for (const m of entry.near) m.count = a;
+      // Contact shadows only on small layouts: on a big one their overlapping transparent quads are fill rate
+      // a software renderer pays at every close-up, for a detail nobody reads at that density.
+      if (entry.blob) entry.blob.count = this.slots.size <= BLOB_MAX_ASSETS ? a : 0;
+      if (entry.blob) entry.blob.visible = entry.blob.count > 0;
+      if (entry.farMatrix) {
+        this.upload(entry.farMatrix, b * 16);
+        this.upload(entry.farColor, b * 3);
+        for (const m of entry.far) if (m) m.count = b;
+      }
+      for (const m of [...entry.near, ...entry.far]) {
+        if (!m) continue;
+        m.visible = m.count > 0;
+        m.boundingSphere = null; // recomputed lazily by the next raycast
+        m.boundingBox = null;
+      }
+      nNear += a;
+      nFar += b;
+    }
+    this.drawn = { near: nNear, far: nFar };
+    return true;
+  }
+
+  upload(attr, length) {
+    attr.clearUpdateRanges();
+    if (length > 0) attr.addUpdateRange(0, length);
+    attr.needsUpdate = true;
   }
 
   // ---- building ----------------------------------------------------------------------------------
@@ -81,7 +185,9 @@ export class AssetMeshes {
     if (!type) return null;
     if (!entry) {
       const capacity = Math.max(16, Math.ceil(needed * 1.25));
-      entry = { typeId, type, ids: [], capacity, meshes: [], parts: null };
+      entry = { typeId, type, ids: [], capacity, near: [], far: [], blob: null, nearIds: [], farIds: [], parts: null, master: null };
+      entry.radius = Math.hypot(Number(type.width_m) || 1, Number(type.depth_m) || 1, Number(type.height_m) || 1) / 2 + 0.1;
+      entry.halfHeight = (Number(type.height_m) || 1) / 2;
       entry.parts = this.partsFor(type);
       this.createMeshes(entry);
       this.entries.set(typeId, entry);
@@ -109,61 +215,76 @@ export class AssetMeshes {
 
   // (Re)creates the InstancedMeshes of an entry, keeping the instance data when growing.
   createMeshes(entry, keep = false) {
-    const oldMatrix = keep && entry.meshes[0] ? entry.meshes[0].instanceMatrix.array : null;
-    const oldColor = keep && entry.meshes[0] && entry.meshes[0].instanceColor ? entry.meshes[0].instanceColor.array : null;
-    for (const mesh of entry.meshes) {
+    const old = keep && entry.master ? entry.master : null;
+    for (const mesh of this.meshesOf(entry)) {
       this.group.remove(mesh);
       mesh.dispose();
     }
-    entry.meshes = [];
-    const matrix = new THREE.InstancedBufferAttribute(new Float32Array(entry.capacity * 16), 16);
-    matrix.setUsage(THREE.DynamicDrawUsage);
-    const color = new THREE.InstancedBufferAttribute(new Float32Array(entry.capacity * 3), 3);
-    color.setUsage(THREE.DynamicDrawUsage);
-    if (oldMatrix) matrix.array.set(oldMatrix.subarray(0, Math.min(oldMatrix.length, matrix.array.length)));
-    if (oldColor) color.array.set(oldColor.subarray(0, Math.min(oldColor.length, color.array.length)));
-    for (const p of entry.parts) {
-      const mesh = new THREE.InstancedMesh(p.geometry, p.material, entry.capacity);
+    const cap = entry.capacity;
+    entry.master = { matrix: new Float32Array(cap * 16), color: new Float32Array(cap * 3) };
+    if (old) {
+      entry.master.matrix.set(old.matrix.subarray(0, Math.min(old.matrix.length, cap * 16)));
+      entry.master.color.set(old.color.subarray(0, Math.min(old.color.length, cap * 3)));
+    }
+    const attr = (size) => new THREE.InstancedBufferAttribute(new Float32Array(cap * size), size).setUsage(THREE.DynamicDrawUsage);
+    entry.nearMatrix = attr(16);
+    entry.nearColor = attr(3);
+    const farGeoms = this.farGeometries(entry);
+    const hasFar = farGeoms.some(Boolean);
+    entry.farMatrix = hasFar ? attr(16) : null;
+    entry.farColor = hasFar ? attr(3) : null;
+    const make = (geometry, material, matrix, color, level) => {
+      const mesh = new THREE.InstancedMesh(geometry, material, cap);
       mesh.instanceMatrix = matrix;
       mesh.instanceColor = color;
-      mesh.count = entry.ids.length;
+      mesh.count = 0;
       mesh.castShadow = true;
       mesh.receiveShadow = true;
-      mesh.frustumCulled = false;
-      mesh.name = `Assets:${entry.type.name}`;
+      mesh.frustumCulled = false; // culled per instance by cull()
+      mesh.name = `Assets:${entry.type.name}${level === 'far' ? ':far' : ''}`;
       mesh.userData.entry = entry;
-      entry.meshes.push(mesh);
+      mesh.userData.level = level;
       this.group.add(mesh);
-    }
+      return mesh;
+    };
+    entry.near = entry.parts.map((p) => make(p.geometry, p.material, entry.nearMatrix, entry.nearColor, 'near'));
+    // A part without a far shape of its own is drawn far as it is near (the model stays whole).
+    entry.far = hasFar ? entry.parts.map((p, i) => make(farGeoms[i] || p.geometry, p.material, entry.farMatrix, entry.farColor, 'far')) : [];
+    entry.blob = null;
     if (this.blobShadows) {
-      // Soft contact shadow under each asset (cheap stand-in for shadow maps on software renderers).
+      // Soft contact shadow under each near asset (cheap stand-in for shadow maps on software renderers);
+      // from far away it is invisible but would cost fill rate.
       if (!entry.blobGeometry) {
         const w = entry.type.width_m * 1.25 + 0.5;
         const d = entry.type.depth_m * 1.25 + 0.5;
         entry.blobGeometry = new THREE.PlaneGeometry(w, d).rotateX(-Math.PI / 2).translate(0.25, 0.012, 0.3);
       }
-      const blob = new THREE.InstancedMesh(entry.blobGeometry, this.blobMaterial, entry.capacity);
-      blob.instanceMatrix = matrix;
-      blob.count = entry.ids.length;
+      const blob = new THREE.InstancedMesh(entry.blobGeometry, this.blobMaterial, cap);
+      blob.instanceMatrix = entry.nearMatrix;
+      blob.count = 0;
       blob.frustumCulled = false;
       blob.renderOrder = 2;
       blob.name = `Shadows:${entry.type.name}`;
       blob.userData.entry = entry;
       blob.userData.noPick = true;
-      entry.meshes.push(blob);
+      entry.blob = blob;
       this.group.add(blob);
     }
-    this.applyDetail(entry);
     if (entry.type.kind === 'operator') this.layoutCrew(entry);
     if (keep) {
       // Colours may need the new material's vertex colour semantics; recompute everything.
       entry.ids.forEach((id, i) => this.writeInstance(entry, i, this.editor.assets.get(id)));
       this.flush(entry);
     }
+    this.changes++;
+  }
+
+  meshesOf(entry) {
+    return [...(entry.near || []), ...(entry.far || []).filter(Boolean), ...(entry.blob ? [entry.blob] : [])];
   }
 
   disposeEntry(entry) {
-    for (const mesh of entry.meshes) {
+    for (const mesh of this.meshesOf(entry)) {
       this.group.remove(mesh);
       mesh.dispose();
     }
@@ -190,7 +311,6 @@ export class AssetMeshes {
     entry.ids.push(asset.id);
     this.slots.set(asset.id, { entry, index });
     this.writeInstance(entry, index, asset);
-    for (const mesh of entry.meshes) mesh.count = entry.ids.length;
   }
 
   writeInstance(entry, index, asset) {
@@ -199,10 +319,10 @@ export class AssetMeshes {
     pos.set(Number(pose.x) || 0, 0, Number(pose.z) || 0);
     q.setFromAxisAngle(yAxis, THREE.MathUtils.degToRad(Number(pose.rotation_deg) || 0));
     m4.compose(pos, q, scl);
-    const mesh = entry.meshes[0];
-    if (!mesh) return;
-    mesh.setMatrixAt(index, m4);
-    mesh.setColorAt(index, this.colorFor(asset, entry));
+    if (!entry.master) return;
+    m4.toArray(entry.master.matrix, index * 16);
+    this.colorFor(asset, entry).toArray(entry.master.color, index * 3);
+    this.changes++;
   }
 
   colorFor(asset, entry) {
@@ -275,14 +395,7 @@ export class AssetMeshes {
 
   flush(entry) {
     if (entry.type.kind === 'operator') this.layoutCrew(entry);
-    const mesh = entry.meshes[0];
-    if (!mesh) return;
-    mesh.instanceMatrix.needsUpdate = true;
-    if (mesh.instanceColor) mesh.instanceColor.needsUpdate = true;
-    for (const m of entry.meshes) {
-      m.boundingSphere = null; // recomputed lazily by the next raycast
-      m.boundingBox = null;
-    }
+    this.changes++;
   }
 
   add(asset) {
@@ -315,16 +428,12 @@ export class AssetMeshes {
       const movedId = entry.ids[last];
       entry.ids[index] = movedId;
       this.slots.set(movedId, { entry, index });
-      const mesh = entry.meshes[0];
-      mesh.getMatrixAt(last, m4);
-      mesh.setMatrixAt(index, m4);
-      mesh.getColorAt(last, tmpColor);
-      mesh.setColorAt(index, tmpColor);
+      entry.master.matrix.copyWithin(index * 16, last * 16, last * 16 + 16);
+      entry.master.color.copyWithin(index * 3, last * 3, last * 3 + 3);
     }
     entry.ids.pop();
     this.slots.delete(id);
     this.poses.delete(id);
-    for (const mesh of entry.meshes) mesh.count = entry.ids.length;
     this.flush(entry);
     this.onChange();
   }
@@ -358,13 +467,11 @@ export class AssetMeshes {
       const slot = this.slots.get(id);
       const asset = this.editor.assets.get(id);
       if (!slot || !asset) continue;
-      slot.entry.meshes[0].setColorAt(slot.index, this.colorFor(asset, slot.entry));
+      this.colorFor(asset, slot.entry).toArray(slot.entry.master.color, slot.index * 3);
       touched.add(slot.entry);
     }
-    for (const entry of touched) {
-      entry.meshes[0].instanceColor.needsUpdate = true;
-      if (entry.crew) this.layoutCrew(entry);
-    }
+    for (const entry of touched) if (entry.crew) this.layoutCrew(entry);
+    if (touched.size) this.changes++;
     this.onChange();
   }
 
@@ -382,10 +489,16 @@ export class AssetMeshes {
   }
 
   // ---- picking ----------------------------------------------------------------------------------
+  // The colour an asset is drawn in (its master instance colour), as '#rrggbb'.
+  colorOf(id) {
+    const slot = this.slots.get(id);
+    return slot ? `#${tmpColor.fromArray(slot.entry.master.color, slot.index * 3).getHexString()}` : null;
+  }
+
   get meshes() {
     const out = [];
     for (const e of this.entries.values()) {
-      for (const m of e.meshes) if (m.count > 0 && !m.userData.noPick) out.push(m);
+      for (const m of [...e.near, ...e.far]) if (m && m.count > 0) out.push(m);
       if (e.crew && e.crew.mesh.count > 0) out.push(e.crew.mesh);
     }
     return out;
@@ -400,7 +513,8 @@ export class AssetMeshes {
         if (owner) return { id: owner[0], point: hit.point, distance: hit.distance };
         continue;
       }
-      if (entry && hit.instanceId !== undefined && hit.instanceId < entry.ids.length) return { id: entry.ids[hit.instanceId], point: hit.point, distance: hit.distance };
+      const drawn = entry && (hit.object.userData.level === 'far' ? entry.farIds : entry.nearIds);
+      if (drawn && hit.instanceId !== undefined && hit.instanceId < drawn.length) return { id: drawn[hit.instanceId], point: hit.point, distance: hit.distance };
     }
     return null;
   }

@@ -1,5 +1,7 @@
 // Connections drawn as raised conveyor belts between the assets' edges, with moving chevrons that show
-// the flow direction. Belts are one InstancedMesh, chevrons another: two draw calls for any count.
+// the flow direction. Belts are one InstancedMesh, chevrons another: two draw calls for any count. Like the
+// assets (AssetMeshes.cull), only what is in view is drawn: near belts in full with their chevrons, far ones
+// as a flat strip (2 triangles instead of 12) and no chevrons — a third draw call.
 import * as THREE from 'three';
 
 const BELT_Y = 0.45;
@@ -19,6 +21,9 @@ function withWhite(geom) {
 }
 const BELT_SELECTED = new THREE.Color('#38bdf8');
 const BELT_PENDING = new THREE.Color('#f59e0b');
+const frustum = new THREE.Frustum();
+const viewProj = new THREE.Matrix4();
+const nearDistance = (count) => (count <= 400 ? Infinity : 60);
 
 // Distance from an oriented rectangle's centre to its edge along a direction (unit, world xz).
 function edgeDistance(type, rotDeg, dx, dz) {
@@ -64,9 +69,15 @@ export class Connections {
     chev.rotateX(-Math.PI / 2);
     this.chevGeom = chev;
     this.chevMat = cheap ? new THREE.MeshLambertMaterial({ color: '#fbbf24', emissive: '#8a6410', vertexColors: true }) : new THREE.MeshBasicMaterial({ color: '#fbbf24' });
+    this.farGeom = withWhite(new THREE.PlaneGeometry(1, BELT_W).rotateX(-Math.PI / 2).translate(0.5, 0.04, 0));
     this.belts = null;
+    this.farBelts = null;
     this.chevrons = null;
     this.needsLayout = true;
+    this.nearSegs = []; // segments drawn in full (belts' instance order), the others as far strips
+    this.farSegs = [];
+    this.sig = new Float32Array(16);
+    this.camera = null;
   }
 
   ensureCapacity(belts, chevrons) {
@@ -84,6 +95,18 @@ export class Connections {
       this.belts.name = 'ConnectionBelts';
       this.belts.setColorAt(0, BELT_COLOR);
       this.group.add(this.belts);
+      if (this.farBelts) {
+        this.group.remove(this.farBelts);
+        this.farBelts.dispose();
+      }
+      this.farBelts = new THREE.InstancedMesh(this.farGeom, this.beltMat, this.capacity);
+      this.farBelts.instanceMatrix.setUsage(THREE.DynamicDrawUsage);
+      this.farBelts.receiveShadow = true;
+      this.farBelts.frustumCulled = false;
+      this.farBelts.name = 'ConnectionBeltsFar';
+      this.farBelts.setColorAt(0, BELT_COLOR);
+      this.farBelts.count = 0;
+      this.group.add(this.farBelts);
     }
     if (!this.chevrons || chevrons > this.chevronCapacity) {
       if (this.chevrons) {
@@ -128,20 +151,61 @@ export class Connections {
       chevronCount += n;
     }
     this.ensureCapacity(this.segments.length, chevronCount);
-    const belts = this.belts;
-    this.segments.forEach((seg, i) => {
-      q.setFromAxisAngle(yAxis, Math.atan2(-seg.dz, seg.dx));
-      m4.compose(v.set(seg.ax, BELT_Y, seg.az), q, s.set(seg.len, 1, 1));
-      belts.setMatrixAt(i, m4);
-      belts.setColorAt(i, seg.id === this.selected ? BELT_SELECTED : seg.id < 0 ? BELT_PENDING : BELT_COLOR);
-    });
-    belts.count = this.segments.length;
-    belts.instanceMatrix.needsUpdate = true;
-    if (belts.instanceColor) belts.instanceColor.needsUpdate = true;
-    belts.boundingSphere = null;
-    belts.boundingBox = null;
     this.chevronCount = chevronCount;
     this.needsLayout = false;
+    this.sig.fill(NaN);
+    if (this.camera) this.cull(this.camera);
+    else this.write(this.segments, []);
+  }
+
+  // Splits the segments into near (in full), far (a strip) and out of view; a no-op when the camera has not
+  // moved since the last call and nothing was laid out meanwhile.
+  cull(camera) {
+    this.camera = camera;
+    if (!this.belts) return false;
+    camera.updateMatrixWorld();
+    viewProj.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse);
+    let same = true;
+    for (let k = 0; k < 16; k++) {
+      if (this.sig[k] !== viewProj.elements[k]) same = false;
+      this.sig[k] = viewProj.elements[k];
+    }
+    if (same) return false;
+    frustum.setFromProjectionMatrix(viewProj);
+    const near2 = nearDistance(this.segments.length) ** 2;
+    const c = camera.position;
+    const near = [];
+    const far = [];
+    const centre = new THREE.Vector3();
+    const sphere = new THREE.Sphere(centre, 0);
+    for (const seg of this.segments) {
+      centre.set(seg.ax + (seg.dx * seg.len) / 2, BELT_Y, seg.az + (seg.dz * seg.len) / 2);
+      sphere.radius = seg.len / 2 + BELT_W;
+      if (!frustum.intersectsSphere(sphere)) continue;
+      (centre.distanceToSquared(c) < near2 ? near : far).push(seg);
+    }
+    this.write(near, far);
+    return true;
+  }
+
+  write(near, far) {
+    const put = (mesh, list) => {
+      list.forEach((seg, i) => {
+        q.setFromAxisAngle(yAxis, Math.atan2(-seg.dz, seg.dx));
+        m4.compose(v.set(seg.ax, BELT_Y, seg.az), q, s.set(seg.len, 1, 1));
+        mesh.setMatrixAt(i, m4);
+        mesh.setColorAt(i, seg.id === this.selected ? BELT_SELECTED : seg.id < 0 ? BELT_PENDING : BELT_COLOR);
+      });
+      mesh.count = list.length;
+      mesh.instanceMatrix.needsUpdate = true;
+      if (mesh.instanceColor) mesh.instanceColor.needsUpdate = true;
+      mesh.boundingSphere = null;
+      mesh.boundingBox = null;
+    };
+    put(this.belts, near);
+    put(this.farBelts, far);
+    this.nearSegs = near;
+    this.farSegs = far;
     this.animate(0);
   }
 
@@ -150,7 +214,7 @@ export class Connections {
     if (!this.chevrons) return;
     this.offset = (this.offset + dt * 0.6) % SPACING;
     let k = 0;
-    for (const seg of this.segments) {
+    for (const seg of this.nearSegs) {
       const step = seg.len / seg.n;
       const yaw = Math.atan2(-seg.dz, seg.dx);
       q.setFromAxisAngle(yAxis, yaw);
@@ -171,10 +235,12 @@ export class Connections {
   }
 
   pick(raycaster) {
-    if (!this.belts || this.belts.count === 0) return null;
-    this.belts.boundingSphere = null;
-    const hits = raycaster.intersectObject(this.belts, false);
-    for (const hit of hits) if (hit.instanceId !== undefined && this.segments[hit.instanceId]) return { id: this.segments[hit.instanceId].id, distance: hit.distance };
+    if (!this.belts) return null;
+    const hits = raycaster.intersectObjects([this.belts, this.farBelts].filter((m) => m.count > 0), false);
+    for (const hit of hits) {
+      const seg = (hit.object === this.belts ? this.nearSegs : this.farSegs)[hit.instanceId];
+      if (seg) return { id: seg.id, distance: hit.distance };
+    }
     return null;
   }
 

@@ -88,6 +88,7 @@ export class TwinBeacons {
       this.rings.name = 'TwinStatusRings';
       this.group.add(this.rings);
     }
+    this.ids = items.map((i) => i.id);
     items.forEach(({ pose, type, status }, i) => {
       this.color.set(STATUS_COLORS[status] || STATUS_COLORS.unknown);
       this.m4.makeTranslation(pose.x, (type ? type.height_m : 1) + 0.45, pose.z);
@@ -107,5 +108,11 @@ export class TwinBeacons {
     this.mesh.instanceMatrix.needsUpdate = true;
     if (this.mesh.instanceColor) this.mesh.instanceColor.needsUpdate = true;
     this.mesh.boundingSphere = null;
+  }
+
+  // The status colour the ring of this asset shows ('#rrggbb'), or null when it has no twin.
+  colorOf(assetId) {
+    const i = (this.ids || []).indexOf(assetId);
+    return i < 0 || !this.rings ? null : `#${this.rings.getColorAt(i, this.color).getHexString()}`;
   }
 }

@@ -244,7 +244,7 @@ export class SceneView {
     for (const asset of this.editor.assets.values()) {
       if (!asset.twin_key) continue;
       const twin = this.editor.twins.get(asset.twin_key);
-      items.push({ pose: this.assetMeshes.poseOf(asset.id), type: this.editor.types.get(asset.asset_type), status: twin ? twin.status || 'unknown' : 'unknown' });
+      items.push({ id: asset.id, pose: this.assetMeshes.poseOf(asset.id), type: this.editor.types.get(asset.asset_type), status: twin ? twin.status || 'unknown' : 'unknown' });
     }
     this.beacons.update(items);
     this.beaconsDirty = false;
@@ -378,16 +378,11 @@ export class SceneView {
     this.dirty = false;
   }
 
-  // Big layouts seen from far away are drawn with box proxies (hysteresis avoids flicker).
+  // What is drawn of the assets follows the camera: only what is in view, in full when near, as boxes when
+  // far (AssetMeshes.cull; a no-op when neither the camera nor an asset changed).
   updateDetail() {
-    const n = this.editor.assets.size;
-    let detailed = true;
-    if (n > 400) {
-      const d = this.walking ? 0 : this.camera.position.distanceTo(this.controls.target);
-      const far = n > 2500 ? 70 : 110;
-      detailed = this.assetMeshes.detailed ? d < far * 1.1 : d < far * 0.9;
-    }
-    this.assetMeshes.setDetailed(detailed);
+    this.assetMeshes.cull(this.camera, this.walking);
+    this.connections.cull(this.camera);
   }
 
   render() {

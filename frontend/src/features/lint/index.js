@@ -23,7 +23,13 @@ export class LayoutChecks {
     this.outline = new ProblemOutline();
     view.scene.add(this.outline.object);
     const s = editor.signals;
-    s.sceneLoaded.add(() => this.refreshSoon(0));
+    // The first check waits for the first frame: on a big plant it is a second request the page need not wait for.
+    this.started = false;
+    view.afterFirstFrame.push(() => {
+      this.started = true;
+      this.refreshSoon(REFRESH_MS);
+    });
+    s.sceneLoaded.add(() => this.started && this.refreshSoon(0));
     s.contentChanged.add(() => this.refreshSoon());
     s.savingChanged.add((n) => n === 0 && this.refreshSoon());
     s.modeChanged.add((mode, extra = {}) => {
@@ -37,6 +43,7 @@ export class LayoutChecks {
   }
 
   refreshSoon(delay = REFRESH_MS) {
+    if (!this.started) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.refresh(), delay);
   }
@@ -146,6 +153,5 @@ export function setupLayoutChecks({ editor, view, ui, hooks }) {
     refresh: () => checks.refresh(),
     outlined: () => [...checks.overlapIds()],
   };
-  if (editor.layout) checks.refreshSoon(0);
   return checks;
 }

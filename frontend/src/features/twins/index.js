@@ -1,7 +1,6 @@
 // Live digital twin in the workspace: twin ids for the bound assets, the history card for the selected
 // asset, the alarm panel with its unread badge, and alarmed assets pulsing in 3D. Colours and status badges
-// of bound assets come from the editor's twins (scene/AssetMeshes, Labels); this keeps them fed.
-import { Color } from 'three';
+// of bound assets (the floor rings, scene/Overlays, and the label badges) come from the editor's twins; this keeps them fed.
 import { TwinApi } from './api.js';
 import { TwinHistoryCard } from './history.js';
 import { AlarmPanel } from './alarms.js';
@@ -60,13 +59,9 @@ export function setupTwins({ editor, view, ui, socket }) {
       const a = editor.assets.get(assetId);
       return a ? editor.twinOf(a) || null : null;
     },
-    assetColor: (assetId) => {
-      const slot = view.assetMeshes.slots.get(assetId);
-      if (!slot) return null;
-      const color = new Color();
-      slot.entry.meshes[0].getColorAt(slot.index, color);
-      return `#${color.getHexString()}`;
-    },
+    assetColor: (assetId) => view.assetMeshes.colorOf(assetId),
+    // A twin's status shows as the ring on the floor around its asset, not on the body (issue 16).
+    statusColor: (assetId) => view.beacons.colorOf(assetId),
     pulsing: () => [...pulse.items.keys()],
   };
 }
