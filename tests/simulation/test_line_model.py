@@ -300,3 +300,18 @@ def test_the_line_engine_traces_queues_transit_and_parts_on_conveyors():
     assert any(tr["transit"]["2"]) and all(0 <= f <= 1 for v in tr["transit"]["2"] for f in v)
     # Aboard the 4 m belt: one part every 2 s, each riding 4 s: two at a time, spread along it.
     assert max(len(v) for v in tr["riding"]["2"]) == 2
+
+
+def test_a_saturated_station_has_one_long_active_period_not_one_per_part():
+    # Deterministic 2 s machine fed by an unlimited source behind a 1 s one, ahead of nothing slower: the
+    # 2 s machine is busy all the time, its parts end and start at the same instant, so it is the
+    # momentary bottleneck the whole time (before the fix its periods were 2 s long, like the other's).
+    st = (source(1), machine(2, 1.0, cv=0.0), machine(3, 2.0, cv=0.0), sink(4))
+    model = Model(st, (Link(1, 1, 2), Link(2, 2, 3, 2), Link(3, 3, 4)), calendar={"period_s": 1000, "on": [[0, 1000]]})
+    res = simulate(model, horizon_s=5000, warmup_s=100, replications=1, seed=1)
+    assert res["bottleneck_shares"]["3"] == pytest.approx(1.0, abs=0.01)
+    from twins.simulation.line import LineNet, run_line
+
+    net = LineNet(model)
+    raw = run_line(net, horizon_s=5000, warmup_s=100, seed=1, replication=0)
+    assert raw["periods"][net.ids.index(3)] == [(1.0, 5000.0)]  # from its first part (at 1 s) to the horizon

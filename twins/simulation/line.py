@@ -309,6 +309,15 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
     # Active periods per station, for the bottleneck shares.
     n_active = [0] * n
     act_since = [0.0] * n
+    # The end of a station's last active period while it is idle or blocked; a period that resumes at that
+    # very instant (a part finished and the next one started) continues, so a saturated station has one
+    # long active period, not one per part (the active-period method would otherwise miss it).
+    pend = [None] * n
+
+    def period_flush(i):
+        if pend[i] is not None:
+            periods[i].append((act_since[i], pend[i]))
+            pend[i] = None
     periods = [[] for _ in range(n)]
     # Operator pools.
     npools = len(net.pool_cap)
@@ -373,9 +382,13 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
         if not off:
             act_now = is_active(i)
             if act_now and not was:
-                act_since[i] = now
+                if pend[i] == now:
+                    pend[i] = None  # the same period goes on
+                else:
+                    period_flush(i)
+                    act_since[i] = now
             elif was and not act_now:
-                periods[i].append((act_since[i], now))
+                pend[i] = now
 
     def close_all():
         for g in range(ns):
@@ -856,6 +869,7 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
                 wake(i)
         else:
             for i in range(n):
+                period_flush(i)
                 if is_active(i):
                     periods[i].append((act_since[i], now))
             on_time[0] += clip(on_since[0], now)
@@ -968,6 +982,8 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
     close_all()
     for p in range(npools):
         pool_mark(p)
+    for i in range(n):
+        period_flush(i)
     if not off:
         on_time[0] += clip(on_since[0], H)
         for i in range(n):
