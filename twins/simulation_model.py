@@ -56,7 +56,7 @@ def build_model(layout: Layout, calendar: dict | None = None, initial: dict | No
         if kind not in _MODEL_KINDS:
             continue
         stations.append(Station(id=a.id, name=a.name, kind=kind, x=float(a.x), z=float(a.z),
-                                **_station_params(a.asset_type.defaults, a.params)))
+                                stream_key=a.uid.int & (2**64 - 1), **_station_params(a.asset_type.defaults, a.params)))
     # An operator is a worker pool only when some station names it; otherwise it is scenery, as before.
     named = {s.operator for s in stations} | {s.repair_operator for s in stations}
     stations = [s for s in stations if s.kind != "operator" or s.id in named]

@@ -315,3 +315,16 @@ def test_a_saturated_station_has_one_long_active_period_not_one_per_part():
     net = LineNet(model)
     raw = run_line(net, horizon_s=5000, warmup_s=100, seed=1, replication=0)
     assert raw["periods"][net.ids.index(3)] == [(1.0, 5000.0)]  # from its first part (at 1 s) to the horizon
+
+
+def test_a_branch_draws_the_same_numbers_as_its_baseline_by_stream_key():
+    # A branch copies every asset under a new id but keeps its uid (the stream key): same numbers, so the
+    # review's paired comparison of a scenario against its baseline has common random numbers.
+    def model(offset, key=True):
+        src = Station(1 + offset, "src", "source", mix={"A": 1, "B": 1}, stream_key=9001 if key else None)
+        m = Station(2 + offset, "m", "machine", cycle_time_s=2.0, cycle_cv=1.0, setup_time_s=1.0, stream_key=9002 if key else None)
+        return Model((src, m, sink(3 + offset)), (Link(1, 1 + offset, 2 + offset), Link(2, 2 + offset, 3 + offset)))
+    kw = {"horizon_s": 5000, "warmup_s": 100, "replications": 2, "seed": 5}
+    a, b = simulate(model(0), **kw), simulate(model(100), **kw)
+    assert a["throughput_per_hour"] == b["throughput_per_hour"] and a["replication_kpis"] == b["replication_kpis"]
+    assert simulate(model(100, key=False), **kw)["replication_kpis"] != a["replication_kpis"]

@@ -58,6 +58,7 @@ class LineNet:
         stations = flow_stations(model)
         self.stations = stations
         self.ids = [s.id for s in stations]
+        self.keys = [s.stream_key if s.stream_key is not None else s.id for s in stations]
         self.names = [s.name for s in stations]
         self.model_kinds = [s.kind for s in stations]
         index = {s.id: i for i, s in enumerate(stations)}
@@ -163,7 +164,7 @@ class LineNet:
 
 
 class _Streams:
-    """One generator per (asset id, purpose) from SeedSequence([seed, replication, asset, purpose])."""
+    """One generator per (asset stream key, purpose) from SeedSequence([seed, replication, key, purpose])."""
 
     def __init__(self, seed: int, replication: int):
         self.seed, self.rep = int(seed), int(replication)
@@ -174,7 +175,7 @@ class _Streams:
         g = self.gens.get(key)
         if g is None:
             from numpy.random import SeedSequence
-            ss = SeedSequence([self.seed, self.rep, int(asset) & 0xFFFFFFFF, purpose])
+            ss = SeedSequence([self.seed, self.rep, int(asset), purpose])
             g = self.gens[key] = np.random.Generator(np.random.PCG64(ss))
         return g
 
@@ -235,19 +236,19 @@ def run_line(net: LineNet, *, horizon_s: float, warmup_s: float, seed: int, repl
              playback_t=None, should_cancel=None) -> dict:
     """One replication; returns the raw record that `line_stats.summarise` turns into results."""
     H, warm = float(horizon_s), float(warmup_s)
-    n, kind, ids = net.n, net.kind, net.ids
+    n, kind, ids, keys = net.n, net.kind, net.ids, net.keys
     streams = _Streams(seed, replication)
     out, inn, dst, src = net.out, net.inn, net.dst, net.src
     tau, cap, lag = net.tau, net.cap, net.lag
     op_of, rep_of = net.op, net.rep
 
-    svc = [_Draws(streams(ids[i], P_SERVICE), net.cv[i]) for i in range(n)]
-    ia = [_Draws(streams(ids[i], P_SERVICE), net.ia_cv[i]) for i in range(n)]
-    fail_d = [_Draws(streams(ids[i], P_FAIL), 1.0) for i in range(n)]
-    route_u = [_Draws(streams(ids[i], P_ROUTE), None) for i in range(n)]
-    setup_d = [_Draws(streams(ids[i], P_SETUP), net.setup_cv[i]) for i in range(n)]
-    scrap_u = [_Draws(streams(ids[i], P_SCRAP), None) for i in range(n)]
-    mix_u = [_Draws(streams(ids[i], P_MIX), None) for i in range(n)]
+    svc = [_Draws(streams(keys[i], P_SERVICE), net.cv[i]) for i in range(n)]
+    ia = [_Draws(streams(keys[i], P_SERVICE), net.ia_cv[i]) for i in range(n)]
+    fail_d = [_Draws(streams(keys[i], P_FAIL), 1.0) for i in range(n)]
+    route_u = [_Draws(streams(keys[i], P_ROUTE), None) for i in range(n)]
+    setup_d = [_Draws(streams(keys[i], P_SETUP), net.setup_cv[i]) for i in range(n)]
+    scrap_u = [_Draws(streams(keys[i], P_SCRAP), None) for i in range(n)]
+    mix_u = [_Draws(streams(keys[i], P_MIX), None) for i in range(n)]
 
     on, toggles = _shift_toggles(net.calendar, H)
     off = not on

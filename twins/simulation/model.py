@@ -34,6 +34,9 @@ class Station:
     speed_mps: float | None = None
     spacing_m: float | None = None
     output_type: str | None = None  # assembly
+    # The line engine's random streams are keyed by this (the asset's uid, kept by branches), so a branch and
+    # its baseline draw the same numbers for the same asset: common random numbers in a review. None = id.
+    stream_key: int | None = None
 
 
 @dataclass(frozen=True)
