@@ -380,9 +380,9 @@ export class SceneView {
 
   // What is drawn of the assets follows the camera: only what is in view, in full when near, as boxes when
   // far (AssetMeshes.cull; a no-op when neither the camera nor an asset changed).
-  updateDetail() {
-    this.assetMeshes.cull(this.camera, this.walking);
-    this.connections.cull(this.camera);
+  updateDetail(camera = this.camera) {
+    this.assetMeshes.cull(camera, this.walking);
+    this.connections.cull(camera);
   }
 
   render() {

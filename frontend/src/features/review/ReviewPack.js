@@ -35,6 +35,7 @@ export function topViewImage(view, { width = 1600, height = 1000, marks = [] } =
     view.scene.fog = null;
     r.setPixelRatio(1);
     r.setSize(width, height, false);
+    view.updateDetail(cam); // draw what the plan camera sees, not what the workspace camera culled to
     r.render(view.scene, cam);
     ctx.drawImage(r.domElement, 0, 0, width, height); // same task as the render: the buffer is still there
   } finally {

@@ -3,11 +3,12 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from '../../util/dom.js';
+import { duration } from '../../util/format.js';
 
 const charts = new WeakMap();
 
 // The workspace's one duration formatter (util/format.js), under the name the panels import.
-export { duration as fmtDuration } from '../../util/format.js';
+export const fmtDuration = duration;
 
 // A line chart. `series`: [{label, color, values, dash?, points?, band?}]; x in seconds (simulated or epoch).
 export function lineChart(container, { testid, title, x, series, time = false, height = 140, yLabel = '', bands = [] }) {
