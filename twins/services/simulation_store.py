@@ -29,12 +29,15 @@ def replications_done(run_id: int) -> set[int]:
 
 
 def replications_save(*, run_id: int, reps: list[dict]) -> int:
-    """Store finished replications once each (a redelivered batch is a no-op); the number stored so far."""
-    SimulationReplication.objects.bulk_create(
-        [SimulationReplication(run_id=run_id, index=rep["replication"], data=rep) for rep in reps], ignore_conflicts=True)
-    # A run that ended meanwhile deleted its rows in the same transaction as its end: don't leave these behind.
-    if not SimulationRun.objects.filter(pk=run_id, status=SimulationRun.Status.RUNNING).exists():
-        replications_delete(run_id)
+    """Store finished replications once each (a redelivered batch is a no-op); the number stored so far.
+    Under the run's row lock: a cancel or finish (an update of that row, then the deletion of its
+    replications) either comes first, and nothing is stored, or waits for this insert and then deletes it."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        if SimulationRun.objects.select_for_update().filter(pk=run_id, status=SimulationRun.Status.RUNNING).exists():
+            SimulationReplication.objects.bulk_create(
+                [SimulationReplication(run_id=run_id, index=rep["replication"], data=rep) for rep in reps], ignore_conflicts=True)
     return SimulationReplication.objects.filter(run_id=run_id).count()
 
 
