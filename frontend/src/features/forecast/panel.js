@@ -108,9 +108,10 @@ export class PlantPanel {
     }
   }
 
-  // The calendar of the plan (the latest run that did not start from the live state) names the shifts.
+  // The shifts are named by the latest plan (a run that did not start from the live state) that has a calendar:
+  // a quick run without one, made since, does not mean the plant stopped working in shifts.
   get calendar() {
-    const plan = this.runs.find((r) => r.status === 'succeeded' && !isForecast(r));
+    const plan = this.runs.find((r) => r.status === 'succeeded' && !isForecast(r) && (r.params || {}).calendar);
     return plan ? (plan.params || {}).calendar || null : null;
   }
 
