@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ...errors import Conflict, Invalid, NotFound
+from ...models import SimulationRun
 from ...selectors import layouts_for_user, simulations_for_user
 from ...services.simulations import simulation_cancel, simulation_create
 from ..fields import int_param
@@ -35,6 +36,9 @@ class SimulationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                     qs = qs.filter(**{field: value})
             state = self.request.query_params.get("status")
             if state:
+                if state not in SimulationRun.Status.values:  # also keeps a NUL byte away from PostgreSQL (a 500)
+                    raise Invalid(f"status must be one of {', '.join(SimulationRun.Status.values)}.",
+                                  errors={"status": ["Not a run status."]})
                 qs = qs.filter(status=state)
         return qs.order_by("-created_at", "-id")
 
