@@ -102,7 +102,13 @@ def scenarios_for_user(*, user, factory_id: int | None = None, status: str | Non
     if factory_id is not None:
         qs = qs.filter(factory_id=factory_id)
     if status:
-        qs = qs.filter(status__in=status.split(","))
+        wanted = status.split(",")
+        if not set(wanted) <= set(Layout.Status.values):  # also keeps a NUL byte away from PostgreSQL (a 500)
+            from twins.errors import Invalid
+
+            raise Invalid(f"status must be a comma-separated list of {', '.join(Layout.Status.values)}.",
+                          errors={"status": ["Not a layout status."]})
+        qs = qs.filter(status__in=wanted)
     return qs.annotate(latest_run_id=_latest(SimulationRun.Status.SUCCEEDED), last_run_id=_latest()).order_by("-updated_at", "-id")
 
 

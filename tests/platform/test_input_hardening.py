@@ -294,3 +294,12 @@ def test_an_unknown_run_status_filter_is_a_400_not_a_database_error(people, clie
         response = client.get("/api/simulations/", {"status": bad})
         assert response.status_code == 400 and "status" in response.json()
     assert client.get("/api/simulations/", {"status": "queued"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_unknown_layout_and_scenario_status_filters_are_400s(people, client_for):
+    client = client_for(people["alice"])
+    for url in ("/api/layouts/", "/api/scenarios/"):
+        assert client.get(url, {"status": "draft\x00"}).status_code == 400, url
+        assert client.get(url, {"status": "draft"}).status_code == 200, url
+    assert client.get("/api/scenarios/", {"status": "draft,in_review"}).status_code == 200

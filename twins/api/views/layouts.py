@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from ...diff import layout_diff
 from ...errors import Invalid, NotFound
-from ...models import Factory
+from ...models import Factory, Layout
 from ...selectors import factories_for_user, layout_scene, layouts_for_user
 from ...services.layouts import layout_archive, layout_approve, layout_branch, layout_create, layout_reject, layout_submit, layout_update
 from ..fields import body_dict, int_param
@@ -26,6 +26,8 @@ class LayoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 qs = qs.filter(factory_id=factory)
             state = self.request.query_params.get("status")
             if state:
+                if state not in Layout.Status.values:  # also keeps a NUL byte away from PostgreSQL (a 500)
+                    raise Invalid(f"status must be one of {', '.join(Layout.Status.values)}.", errors={"status": ["Not a layout status."]})
                 qs = qs.filter(status=state)
         return qs
 
