@@ -155,7 +155,9 @@ export class SimulationPanel {
     const run = this.runs.get(m.id);
     if (run.layout !== this.editor.layout.id) return;
     const wasActive = ACTIVE.has(run.status);
-    if (!(run.status !== m.status && !ACTIVE.has(run.status))) this.merge({ id: m.id, status: m.status, progress: m.progress });
+    // Frames from several workers may cross: while a run is active its bar never goes back.
+    const progress = ACTIVE.has(m.status) && ACTIVE.has(run.status) ? Math.max(run.progress || 0, m.progress) : m.progress;
+    if (!(run.status !== m.status && !ACTIVE.has(run.status))) this.merge({ id: m.id, status: m.status, progress });
     const tracked = this.tracked !== null ? this.runs.get(this.tracked) : null;
     if (this.tracked === null || m.id === this.tracked || !tracked || !ACTIVE.has(tracked.status) || (ACTIVE.has(m.status) && m.id > this.tracked)) this.tracked = m.id;
     this.renderProgress();
